@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The folders under Sources/ follow the pipeline: image codecs → segmentation → neural network /
+// classifier → pipeline → reports → the `smear` command. The C* targets wrap system libraries
+// (install them with `scripts/setup`; see README.md).
+let package = Package(
+    name: "smear",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "smear", targets: ["smear"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries (Debian: libpng-dev, libturbojpeg0-dev, libtiff-dev, libopenblas-dev, pkg-config).
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        .target(name: "ImageCodecs", dependencies: ["CPNG", "CTurboJPEG", "CTIFF"]),
+        .target(name: "Segmentation", dependencies: ["ImageCodecs"]),
+        .target(name: "NeuralNetwork", dependencies: ["COpenBLAS"]),
+        .target(name: "Classifier", dependencies: ["NeuralNetwork", "ImageCodecs"],
+                resources: [.copy("Resources")]),
+        .target(name: "Pipeline", dependencies: ["ImageCodecs", "Segmentation", "Classifier"]),
+        .target(name: "Reports", dependencies: ["Pipeline", "ImageCodecs", "Segmentation"]),
+        .executableTarget(name: "smear", dependencies: [
+            "ImageCodecs", "Segmentation", "NeuralNetwork", "Classifier", "Pipeline", "Reports",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs"]),
+        .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "ImageCodecs"]),
+        .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork"]),
+        .testTarget(name: "ClassifierTests", dependencies: ["Classifier", "NeuralNetwork", "ImageCodecs"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Segmentation", "ImageCodecs"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Pipeline", "ImageCodecs"]),
+        .testTarget(name: "SmearEndToEndTests", dependencies: ["ImageCodecs"]),
+    ]
+)

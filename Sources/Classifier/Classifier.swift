@@ -1,0 +1,1 @@
+// Classifier: see README.md (placeholder until the module lands)

@@ -1,0 +1,1 @@
+// NeuralNetwork: see README.md (placeholder until the module lands)

@@ -1,0 +1,1 @@
+// Pipeline: see README.md (placeholder until the module lands)

@@ -1,0 +1,1 @@
+// Reports: see README.md (placeholder until the module lands)

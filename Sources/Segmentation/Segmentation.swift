@@ -1,0 +1,1 @@
+// Segmentation: see README.md (placeholder until the module lands)

@@ -1,0 +1,8 @@
+import ArgumentParser
+
+@main
+struct Smear: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "smear",
+        abstract: "Count red blood cells and malaria parasites in photographs of Giemsa-stained thin blood smears.")
+}
