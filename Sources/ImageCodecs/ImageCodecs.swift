@@ -80,7 +80,7 @@ public enum ImageCodecs {
                 .boxDownscaled(by: downscale / dctScale)
             return EXIFOrientation.apply(EXIFOrientation.read(jpeg: raw), to: image)
         case .tiff?:
-            throw ImageError(.unsupported, file: name, "TIFF decoding is not available yet")
+            return try TIFFDecoder.decode(raw, name: name, maxPixels: maxPixels).boxDownscaled(by: downscale)
         case nil:
             throw ImageError(.unknownFormat, file: name, "not a PNG, JPEG or TIFF image")
         }
