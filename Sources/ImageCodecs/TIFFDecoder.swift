@@ -11,6 +11,12 @@ import CTIFF
 /// layouts libtiff cannot convert are `.unsupported`.
 enum TIFFDecoder {
     static func decode(_ bytes: UnsafeRawBufferPointer, name: String, maxPixels: Int) throws(ImageError) -> RGBImage {
+        // libtiff rejects a zero width or height with indirect messages ("Computed scanline size is zero");
+        // look at IFD0 first to say so plainly.
+        if let ifd0 = TIFFStructure(bytes), let width = ifd0.value(of: 256), let height = ifd0.value(of: 257),
+           width == 0 || height == 0 {
+            throw ImageError(.zeroSized, file: name, "TIFF image has zero size (\(width)×\(height))")
+        }
         // Caps libtiff's own buffers (strips, tiles, offset arrays): 16-bit RGBA at the pixel limit.
         let (limit, overflow) = maxPixels.multipliedReportingOverflow(by: 8)
         let handle = TIFFMemoryHandle(bytes: bytes, name: name,
