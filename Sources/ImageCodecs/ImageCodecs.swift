@@ -15,8 +15,9 @@ public enum ImageCodecs {
     ///   before the pixel buffer is allocated.
     ///
     /// JPEGs are turned upright according to their EXIF orientation; PNG alpha is composited onto white;
-    /// TIFFs yield their first page. Cost: the decoder's work plus one `3·width·height`-byte buffer
-    /// (TIFF: plus a `4·width·height` intermediate).
+    /// TIFFs yield their first page. Cost: the decoder's work plus one `3·width·height`-byte buffer; some
+    /// variants need an intermediate (TIFF: one strip or tile, or a `4·width·height` raster for palette,
+    /// separate-plane and other less common layouts; interlaced 16-bit PNG: `8·width·height`).
     public static func decode(_ bytes: [UInt8], name: String,
                               maxPixels: Int = defaultMaxPixels) throws(ImageError) -> RGBImage {
         try decode(bytes, name: name, maxPixels: maxPixels, downscale: 1)

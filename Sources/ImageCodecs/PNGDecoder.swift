@@ -12,12 +12,18 @@ import Darwin
 /// (`PNG_IMAGE_FLAG_16BIT_sRGB`) and scaled to 8 bits (round(v·255/65535)); grey is replicated.
 /// **Alpha is composited onto white** (the colour of an empty bright-field background), in linear light
 /// as libpng does it (sRGB approximated by a 2.2 power law), so a transparent pixel reads as (255, 255, 255).
+/// Data cut off after the last image row (a missing IEND chunk) still decodes: every pixel is present.
 enum PNGDecoder {
     static func decode(_ bytes: UnsafeRawBufferPointer, name: String, maxPixels: Int) throws(ImageError) -> RGBImage {
         let header = Header(bytes)
-        // libpng reports a zero width or height as a generic IHDR error; say so plainly.
+        // libpng reports a zero width or height, and one beyond its default limit of 1,000,000 per side, as
+        // a generic "Invalid IHDR data"; say what is wrong.
         if let header, header.width == 0 || header.height == 0 {
             throw ImageError(.zeroSized, file: name, "PNG image has zero size (\(header.width)×\(header.height))")
+        }
+        if let header, max(header.width, header.height) > 1_000_000, max(header.width, header.height) <= Int32.max {
+            throw ImageError(.tooLarge, file: name,
+                             "dimensions \(header.width)×\(header.height) exceed libpng's limit of 1000000 pixels per side")
         }
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)

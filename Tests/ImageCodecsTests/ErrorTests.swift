@@ -126,6 +126,13 @@ import ImageCodecs
         }
     }
 
+    /// libpng's own cap is 1,000,000 pixels per side.
+    @Test func pngBeyondLibpngLimit() throws {
+        let error = try TestSupport.readError("strip.png", HandmadeFiles.png(Self.png, width: 2_000_000, height: 1))
+        expect(error, .tooLarge, file: "strip.png")
+        #expect(error?.description == "strip.png: dimensions 2000000×1 exceed libpng's limit of 1000000 pixels per side")
+    }
+
     @Test func jpegBeyondLibjpegLimit() throws {
         let error = try TestSupport.readError("wide.jpg", HandmadeFiles.jpeg(Self.jpeg, width: 65_535, height: 8))
         expect(error, .tooLarge, file: "wide.jpg")
