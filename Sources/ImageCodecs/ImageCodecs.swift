@@ -15,8 +15,9 @@ public enum ImageCodecs {
     ///   before the pixel buffer is allocated.
     ///
     /// JPEGs are turned upright according to their EXIF orientation; PNG alpha is composited onto white;
-    /// TIFFs yield their first page. Cost: the decoder's work plus one `3·width·height`-byte buffer
-    /// (TIFF: plus a `4·width·height` intermediate).
+    /// TIFFs yield their first page. Cost: the decoder's work plus one `3·width·height`-byte buffer; some
+    /// variants need an intermediate (TIFF: one strip or tile, or a `4·width·height` raster for palette,
+    /// separate-plane and other less common layouts; interlaced 16-bit PNG: `8·width·height`).
     public static func decode(_ bytes: [UInt8], name: String,
                               maxPixels: Int = defaultMaxPixels) throws(ImageError) -> RGBImage {
         try decode(bytes, name: name, maxPixels: maxPixels, downscale: 1)
@@ -80,7 +81,7 @@ public enum ImageCodecs {
                 .boxDownscaled(by: downscale / dctScale)
             return EXIFOrientation.apply(EXIFOrientation.read(jpeg: raw), to: image)
         case .tiff?:
-            throw ImageError(.unsupported, file: name, "TIFF decoding is not available yet")
+            return try TIFFDecoder.decode(raw, name: name, maxPixels: maxPixels).boxDownscaled(by: downscale)
         case nil:
             throw ImageError(.unknownFormat, file: name, "not a PNG, JPEG or TIFF image")
         }
