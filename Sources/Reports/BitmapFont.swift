@@ -35,6 +35,7 @@ public enum BitmapFont {
     }
 
     private static func fill(_ image: inout RGBImage, x: Int, y: Int, size: Int, color: (UInt8, UInt8, UInt8)) {
+        guard x < image.width, y < image.height, x + size > 0, y + size > 0 else { return }
         for py in max(0, y)..<min(image.height, y + size) {
             for px in max(0, x)..<min(image.width, x + size) {
                 image[px, py] = (color.0, color.1, color.2)

@@ -53,7 +53,7 @@ public struct CellSegmenter: Sendable {
             diameter = given
         } else {
             previewFactor = max(1, Int((Double(max(image.width, image.height)) / 640).rounded()))
-            let absorbance = Absorbance(boxDownscale(image, factor: previewFactor))
+            let absorbance = Absorbance(image.boxDownscaled(by: previewFactor))
             guard let d = estimateCellDiameter(absorbance.green) else {
                 throw SegmentationError(description: "no red blood cells found (is this a thin blood smear field?)")
             }
@@ -64,7 +64,7 @@ public struct CellSegmenter: Sendable {
             throw SegmentationError(description: "implausible cell size (\(Int(diameter)) px across): is this a thin blood smear field?")
         }
         let factor = max(1, Int(diameter / parameters.workingDiameter))
-        let absorbance = (factor == previewFactor ? preview : nil) ?? Absorbance(boxDownscale(image, factor: factor))
+        let absorbance = (factor == previewFactor ? preview : nil) ?? Absorbance(image.boxDownscaled(by: factor))
         let radius = diameter / Double(factor) / 2
         let working = segmentAtWorkingScale(absorbance, radius: radius)
         let objects = working.objects(factor: factor, fullWidth: image.width, fullHeight: image.height,
