@@ -6,15 +6,21 @@ extension Overlay {
     /// Colour of annotations a detection matched, and of those none did.
     public static let matchedAnnotationColor: Color = (255, 255, 255)
     public static let missedAnnotationColor: Color = (255, 0, 0)
+    /// Colour of counted detections no annotation matched.
+    public static let unmatchedDetectionColor: Color = (255, 230, 0)
 
     /// The analysis overlay plus the expert annotations: matched ones in thin white, missed ones in
-    /// red (boxes as rectangles, points as crosses). Border-touching annotations are not drawn.
+    /// red (boxes as rectangles, points as crosses), counted detections no annotation matched in
+    /// yellow. Border-touching annotations are not drawn.
     public static func renderValidation(_ field: RGBImage, name: String, segmentation: SegmentationResult,
                                         annotations: [Annotation], validation: FieldValidation) -> RGBImage {
         var canvas = field
         let scale = max(1, min(field.width, field.height) / 480)
+        let matchedDetections = Set(validation.pairs.map(\.detection))
         for object in segmentation.objects {
-            drawOutline(object, on: &canvas, color: color(of: object.status), thickness: object.status == .counted ? scale : 1)
+            let unmatched = object.status == .counted && !matchedDetections.contains(object.id)
+            drawOutline(object, on: &canvas, color: unmatched ? unmatchedDetectionColor : color(of: object.status),
+                        thickness: object.status == .counted ? scale : 1)
         }
         let matched = Set(validation.pairs.map(\.annotation))
         for (i, a) in annotations.enumerated() where validation.considered.contains(i) {
@@ -36,6 +42,7 @@ extension Overlay {
             (name + "  ", nil),
             ("annotated \(validation.annotated)", nil),
             ("detected \(validation.detected)", color(of: .counted)),
+            ("unmatched \(validation.detected - validation.matched)", unmatchedDetectionColor),
             ("matched \(validation.matched)", matchedAnnotationColor),
             ("missed \(validation.annotated - validation.matched)", missedAnnotationColor),
         ]

@@ -8,13 +8,21 @@ public struct SegmentationParameters: Sendable, Equatable {
     /// Fields are shrunk (by an integer factor) until a cell is about this many pixels across before
     /// segmenting: larger is slower and finer. Masks are mapped back to full resolution.
     public var workingDiameter: Double
+    /// Minimum circle-vote score (0–1, relative to a complete sharp outline) for a cell centre.
+    public var minCentreScore: Double
     /// Minimum depth, as a fraction of the cell radius, of the dip in the distance map between two
-    /// touching cells for them to be split.
+    /// parts of a clump that no circle explains, for them to be split.
     public var splitDepth: Double
 
-    public init(cellDiameter: Double? = nil, workingDiameter: Double = 30, splitDepth: Double = 0.12) {
+    /// Minimum distance between two cell centres, as a fraction of the diameter.
+    public var minCentreSeparation: Double
+
+    public init(cellDiameter: Double? = nil, workingDiameter: Double = 30, minCentreScore: Double = 0.05,
+                minCentreSeparation: Double = 0.5, splitDepth: Double = 0.12) {
         self.cellDiameter = cellDiameter
         self.workingDiameter = workingDiameter
+        self.minCentreScore = minCentreScore
+        self.minCentreSeparation = minCentreSeparation
         self.splitDepth = splitDepth
     }
 }
@@ -52,9 +60,9 @@ public struct CellSegmenter: Sendable {
         if let given = parameters.cellDiameter {
             diameter = given
         } else {
-            previewFactor = max(1, Int((Double(max(image.width, image.height)) / 640).rounded()))
+            previewFactor = max(1, Int((Double(max(image.width, image.height)) / 320).rounded()))
             let absorbance = Absorbance(image.boxDownscaled(by: previewFactor))
-            guard let d = estimateCellDiameter(absorbance.green) else {
+            guard let d = estimateCellDiameter(absorbance: absorbance.green) else {
                 throw SegmentationError(description: "no red blood cells found (is this a thin blood smear field?)")
             }
             diameter = d * Double(previewFactor)
@@ -65,8 +73,7 @@ public struct CellSegmenter: Sendable {
         }
         let factor = max(1, Int(diameter / parameters.workingDiameter))
         let absorbance = (factor == previewFactor ? preview : nil) ?? Absorbance(image.boxDownscaled(by: factor))
-        let radius = diameter / Double(factor) / 2
-        let working = segmentAtWorkingScale(absorbance, radius: radius)
+        let working = segmentAtWorkingScale(absorbance, diameter: diameter / Double(factor))
         let objects = working.objects(factor: factor, fullWidth: image.width, fullHeight: image.height,
                                       diameter: diameter)
         return SegmentationResult(width: image.width, height: image.height, objects: objects,
@@ -115,10 +122,11 @@ public struct CellSegmenter: Sendable {
         }
     }
 
-    /// The segmentation proper, at a scale where a cell has radius `radius` pixels.
-    func segmentAtWorkingScale(_ absorbance: Absorbance, radius r: Double) -> WorkingLabels {
+    /// The segmentation proper, at a scale where a cell is `diameter` pixels across.
+    func segmentAtWorkingScale(_ absorbance: Absorbance, diameter: Double) -> WorkingLabels {
         let green = boxBlur(absorbance.green, radius: 1)
         let w = green.width, h = green.height, n = w * h
+        let r = diameter / 2
         let cellArea = Double.pi * r * r
 
         // Foreground: Otsu on green absorbance, pallor holes filled, thin bridges and specks opened away.
@@ -127,20 +135,46 @@ public struct CellSegmenter: Sendable {
         mask = fillHoles(mask, maxArea: Int(2 * cellArea))
         mask = open(mask, radius: Float(max(1, 0.12 * r)))
 
-        // Split touching cells: one marker per sufficiently deep maximum of the distance map.
-        let squared = squaredDistanceTransform(width: w, height: h) { mask.bits[$0] == 0 }
+        // Markers: circle centres inside the foreground, and for foreground components no circle
+        // explains (odd-shaped cells), the maxima of their distance map.
+        var seeds = findCircleCentres(absorbance: absorbance.green, diameter: diameter,
+                                      minScore: Float(parameters.minCentreScore),
+                                      minSeparation: parameters.minCentreSeparation)
+            .filter { mask.bits[$0.y * w + $0.x] != 0 }
+            .map { (x: $0.x, y: $0.y) }
+        let components = connectedComponents(mask)
+        var explained = [Bool](repeating: false, count: components.count + 1)
+        for s in seeds { explained[Int(components.labels[s.y * w + s.x])] = true }
+        let squared = squaredDistanceTransform(width: w, height: h) {
+            mask.bits[$0] == 0 || explained[Int(components.labels[$0])]
+        }
         let distance = Plane(width: w, height: h, values: squared.values.map { $0.squareRoot() })
-        let markers = extendedMaxima(distance, h: Float(max(0.7, parameters.splitDepth * r)), floor: Float(0.3 * r))
-        var labels = watershed(elevation: Plane(width: w, height: h, values: distance.values.map { -$0 }),
-                               markers: markers, mask: mask)
-        // Foreground no marker reached (thin or tiny pieces) becomes objects of its own.
+        let maxima = extendedMaxima(distance, h: Float(max(0.7, parameters.splitDepth * r)), floor: Float(0.3 * r))
+        var peak = [(x: Int, y: Int, value: Float)](repeating: (0, 0, -1), count: maxima.count + 1)
+        for i in 0..<n where maxima.labels[i] != 0 && distance.values[i] > peak[Int(maxima.labels[i])].value {
+            peak[Int(maxima.labels[i])] = (i % w, i / w, distance.values[i])
+        }
+        seeds += peak.dropFirst().filter { $0.value >= 0 }.map { (x: $0.x, y: $0.y) }
+        var markerBits = [Int32](repeating: 0, count: n)
+        for (k, s) in seeds.enumerated() { markerBits[s.y * w + s.x] = Int32(k + 1) }
+        let markers = LabelImage(width: w, height: h, labels: markerBits, count: seeds.count)
+
+        // Flood from the markers over the distance to the nearest marker: each foreground pixel goes to
+        // the nearest centre reachable through the foreground; pixels far beyond a cell radius stay out.
+        let toSeed = squaredDistanceTransform(width: w, height: h) { markerBits[$0] != 0 }
+        var labels = watershed(elevation: toSeed, markers: markers, mask: mask)
+        let reach = Float(0.7 * diameter * 0.7 * diameter)
+        for i in 0..<n where toSeed.values[i] > reach { labels.labels[i] = 0 }
+
+        // Foreground no marker took (thin or tiny pieces, fringes) becomes objects of its own; small
+        // ones are then merged into the neighbour they share most boundary with.
         var leftover = BinaryImage(width: w, height: h)
         for i in 0..<n where mask.bits[i] != 0 && labels.labels[i] == 0 { leftover.bits[i] = 1 }
         let pieces = connectedComponents(leftover)
         for i in 0..<n where pieces.labels[i] != 0 { labels.labels[i] = Int32(labels.count) + pieces.labels[i] }
         labels.count += pieces.count
-
-        labels = mergeFragments(labels, minArea: 0.3 * cellArea)
+        labels = mergeFragments(labels, minArea: 0.6 * cellArea, firstMergeable: seeds.count + 1)
+        labels = mergeSplitCells(labels, minContact: 0.2 * diameter)
 
         // Statuses.
         var area = [Int](repeating: 0, count: labels.count + 1)
@@ -162,55 +196,10 @@ public struct CellSegmenter: Sendable {
         return WorkingLabels(labels: labels, status: status)
     }
 
-    /// Merges each region smaller than `minArea` into the neighbouring region it shares the longest
-    /// boundary with (when it has one), then renumbers labels `1…count`.
-    func mergeFragments(_ labels: LabelImage, minArea: Double) -> LabelImage {
-        let w = labels.width, h = labels.height
-        var area = [Int](repeating: 0, count: labels.count + 1)
-        for l in labels.labels { area[Int(l)] += 1 }
-        var shared: [Int: Int] = [:]   // key: a · (count + 1) + b
-        let stride = labels.count + 1
-        for y in 0..<h {
-            for x in 0..<w {
-                let a = Int(labels.labels[y * w + x])
-                guard a != 0 else { continue }
-                if x + 1 < w {
-                    let b = Int(labels.labels[y * w + x + 1])
-                    if b != 0 && b != a { shared[a * stride + b, default: 0] += 1; shared[b * stride + a, default: 0] += 1 }
-                }
-                if y + 1 < h {
-                    let b = Int(labels.labels[(y + 1) * w + x])
-                    if b != 0 && b != a { shared[a * stride + b, default: 0] += 1; shared[b * stride + a, default: 0] += 1 }
-                }
-            }
-        }
-        var target = Array(0...labels.count)
-        // Smallest fragments first, so a chain of fragments collapses into the big region.
-        let small = (1..<stride).filter { Double(area[$0]) < minArea }.sorted { area[$0] < area[$1] }
-        func root(_ l: Int) -> Int { var r = l; while target[r] != r { r = target[r] }; return r }
-        for a in small {
-            var best = 0, bestLength = 0
-            for (key, length) in shared where key / stride == a {
-                let b = key % stride
-                if length > bestLength || (length == bestLength && b < best) { best = b; bestLength = length }
-            }
-            if best != 0 && root(best) != a { target[a] = root(best) }
-        }
-        var renumber = [Int32](repeating: 0, count: stride)
-        var next: Int32 = 0
-        var out = labels
-        for i in 0..<out.labels.count where out.labels[i] != 0 {
-            let r = root(Int(out.labels[i]))
-            if renumber[r] == 0 { next += 1; renumber[r] = next }
-            out.labels[i] = renumber[r]
-        }
-        out.count = Int(next)
-        return out
-    }
-
-    /// Marks as leukocytes the objects around nuclei: connected blobs of red-channel absorbance well
-    /// above the red cells' own, at least a sixth of a cell in area after an opening that removes
-    /// parasite-sized specks. All objects a nucleus touches become one leukocyte object.
+    /// Marks as leukocytes the objects around nuclei: connected blobs of red-channel absorbance 0.1
+    /// above the median of the foreground (red cells absorb little red light, nuclei much), at least a
+    /// quarter of a cell in area after an opening that removes parasite-sized specks. All objects a
+    /// nucleus touches become one leukocyte object.
     func markLeukocytes(_ labels: inout LabelImage, _ status: inout [ObjectStatus], absorbance: Absorbance,
                         mask: BinaryImage, radius r: Double) {
         let w = labels.width, h = labels.height, n = w * h
@@ -220,11 +209,9 @@ public struct CellSegmenter: Sendable {
         for i in 0..<n where mask.bits[i] != 0 { inside.append(red.values[i]) }
         guard inside.count > 16 else { return }
         inside.sort()
-        let median = inside[inside.count / 2]
-        let upperQuartile = inside[inside.count * 3 / 4]
-        let nucleusLevel = median + max(0.15, 4 * (upperQuartile - median))
+        let nucleusLevel = inside[inside.count / 2] + 0.1
         var nucleus = BinaryImage(width: w, height: h, bits: red.values.map { $0 > nucleusLevel ? 1 : 0 })
-        nucleus = open(nucleus, radius: Float(max(1, 0.2 * r)))
+        nucleus = open(nucleus, radius: Float(max(1, 0.1 * r)))
         let blobs = connectedComponents(nucleus)
         guard blobs.count > 0 else { return }
         let cellArea = Double.pi * r * r
@@ -238,7 +225,7 @@ public struct CellSegmenter: Sendable {
             let l = Int(labels.labels[i])
             objectArea[l] += 1
             let b = Int(blobs.labels[i])
-            if l != 0 && b != 0 && Double(blobArea[b]) >= cellArea / 6 { overlap[l * stride + b, default: 0] += 1 }
+            if l != 0 && b != 0 && Double(blobArea[b]) >= cellArea / 4 { overlap[l * stride + b, default: 0] += 1 }
         }
         var leukocyteOfBlob = [Int32](repeating: 0, count: stride)
         var merge = Array(0...labels.count).map(Int32.init)
@@ -258,27 +245,4 @@ public struct CellSegmenter: Sendable {
             }
         }
     }
-}
-
-/// Estimates the typical red-cell diameter (pixels) from green absorbance: the 60th percentile of the
-/// heights of the distance map's maxima (each cell, isolated or touching, has one at about its
-/// radius), doubled. `nil` when there is no plausible foreground.
-func estimateCellDiameter(_ green: Plane) -> Double? {
-    let w = green.width, h = green.height
-    let smooth = boxBlur(green, radius: 1)
-    let threshold = max(0.04, smooth.values.withUnsafeBufferPointer { otsuThreshold($0, lower: -0.1, upper: 1) })
-    var mask = BinaryImage(width: w, height: h, bits: smooth.values.map { $0 > threshold ? 1 : 0 })
-    let fraction = Double(mask.count) / Double(w * h)
-    guard fraction > 0.01, fraction < 0.97 else { return nil }
-    mask = fillHoles(mask, maxArea: w * h / 50)
-    let squared = squaredDistanceTransform(width: w, height: h) { mask.bits[$0] == 0 }
-    let distance = Plane(width: w, height: h, values: squared.values.map { $0.squareRoot() })
-    let peaks = extendedMaxima(distance, h: 1, floor: 2)
-    guard peaks.count >= 3 else { return nil }
-    var height = [Float](repeating: 0, count: peaks.count + 1)
-    for i in 0..<(w * h) where peaks.labels[i] != 0 {
-        height[Int(peaks.labels[i])] = max(height[Int(peaks.labels[i])], distance.values[i])
-    }
-    let sorted = height.dropFirst().sorted()
-    return 2 * Double(sorted[sorted.count * 6 / 10])
 }
