@@ -33,6 +33,8 @@ let package = Package(
             "ImageCodecs", "Segmentation", "NeuralNetwork", "Classifier", "Pipeline", "Reports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Encode/decode timings on real fields (see BENCHMARKS.md).
+        .executableTarget(name: "codec-bench", dependencies: ["ImageCodecs", "CPNG"]),
 
         .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs", "CPNG", "CTurboJPEG", "CTIFF", "CZlib"]),
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "ImageCodecs"]),
