@@ -44,9 +44,11 @@ public enum ImageCodecs {
                           downscale: downscale)
     }
 
-    /// Encodes `image` as an 8-bit RGB PNG. `fast` (the default) uses libpng's fast mode: roughly twice
-    /// as quick to write and to read back, files about 25 % larger. Throws `.writeFailed` for an image of
-    /// zero size. Cost: one deflate pass over `3·width·height` bytes.
+    /// Encodes `image` as an 8-bit RGB PNG (with an sRGB chunk). `fast` (the default, for overlays): Up
+    /// filter and zlib level 1 run-length deflate, ~35 ms and ~36 % of the raw size for a 1280×960 field;
+    /// otherwise adaptive filters and level 6, about ten times slower and a tenth smaller (figures in
+    /// BENCHMARKS.md). Throws `.writeFailed` for an image of zero size. Cost: one filter and one deflate
+    /// pass over `3·width·height` bytes.
     public static func encodePNG(_ image: RGBImage, fast: Bool = true) throws(ImageError) -> [UInt8] {
         try PNGEncoder.encode(image, fast: fast, name: "<memory>")
     }

@@ -123,15 +123,22 @@ public func reconstructByDilation(marker: Plane, mask: Plane) -> Plane {
 }
 
 /// Extended maxima: the regional maxima of `f` whose dynamic (height above the lowest pass leading
-/// to a higher maximum) is at least `h`, as labelled 8-connected regions. Only pixels where
-/// `f > floor` are considered. Cost: one reconstruction and one labelling.
+/// to a higher maximum) is at least `h`, as labelled 8-connected regions — the regional maxima of the
+/// h-maxima transform `R_f(f − h)`, so maxima of equal height joined by a pass less than `h` deep form
+/// one region (the plateau of the transform around them). Only pixels where `f > floor` are
+/// considered. Cost: two reconstructions and one labelling.
 public func extendedMaxima(_ f: Plane, h: Float, floor: Float = 0) -> LabelImage {
     let lowered = Plane(width: f.width, height: f.height, values: f.values.map { $0 - h })
-    let rec = reconstructByDilation(marker: lowered, mask: f)
-    // Pixels that rise a full `h` above the reconstruction are the tops of the h-domes.
+    let hMaxima = reconstructByDilation(marker: lowered, mask: f)
+    // Regional maxima of the h-maxima transform: plateaus that reconstruction from a slightly lower copy
+    // cannot refill, because no higher neighbour reaches them. `step` is far below any meaningful height
+    // difference and a few units in the last place above rounding at the heights of `f`.
+    let magnitude = f.values.reduce(Float(0)) { max($0, abs($1)) }
+    let step = max(h * 1e-3, 4 * magnitude.ulp)
+    let dropped = Plane(width: f.width, height: f.height, values: hMaxima.values.map { $0 - step })
+    let refilled = reconstructByDilation(marker: dropped, mask: hMaxima)
     var bits = [UInt8](repeating: 0, count: f.values.count)
-    let tolerance = h * 1e-3 + 1e-6
-    for i in 0..<bits.count where f.values[i] > floor && f.values[i] - rec.values[i] >= h - tolerance {
+    for i in 0..<bits.count where f.values[i] > floor && hMaxima.values[i] - refilled.values[i] >= step / 2 {
         bits[i] = 1
     }
     return connectedComponents(BinaryImage(width: f.width, height: f.height, bits: bits))
