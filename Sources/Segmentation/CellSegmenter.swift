@@ -249,7 +249,9 @@ public struct CellSegmenter: Sendable {
     /// absorbance is 0.1 above the foreground's median (red cells absorb little red light, nuclei
     /// much) and whose blue/green absorbance ratio is 0.08 below its median (nuclei are bluer than
     /// even the darkest red cells), at least a quarter of a cell in area after an opening that
-    /// removes parasite-sized specks. All objects a nucleus touches become one leukocyte object.
+    /// removes parasite-sized specks. Objects lying mostly within 0.35 diameters of a nucleus, or
+    /// holding 30% of it, become one leukocyte object (also when it touches the border: a leukocyte
+    /// is never counted, and naming it is more useful).
     func markLeukocytes(_ labels: inout LabelImage, _ status: inout [ObjectStatus], absorbance: Absorbance,
                         mask: BinaryImage, radius r: Double) {
         let w = labels.width, h = labels.height, n = w * h
@@ -270,30 +272,38 @@ public struct CellSegmenter: Sendable {
         var nucleus = BinaryImage(width: w, height: h)
         for i in 0..<n where red.values[i] > redLevel && hue[i] < hueLevel { nucleus.bits[i] = 1 }
         nucleus = open(nucleus, radius: Float(max(1, 0.1 * r)))
-        let blobs = connectedComponents(nucleus)
-        guard blobs.count > 0 else { return }
+        var blobs = connectedComponents(nucleus)
         let cellArea = Double.pi * r * r
         var blobArea = [Int](repeating: 0, count: blobs.count + 1)
         for b in blobs.labels { blobArea[Int(b)] += 1 }
-        // Overlap of each object with each large blob.
-        var overlap: [Int: Int] = [:]   // key: label · (blobs + 1) + blob
+        for i in 0..<n where Double(blobArea[Int(blobs.labels[i])]) < cellArea / 4 { blobs.labels[i] = 0 }
+        guard blobs.labels.contains(where: { $0 != 0 }) else { return }
+        // The cell around each nucleus: pixels within 0.35 diameters of it, each given to its
+        // nearest nucleus.
+        let toNucleus = squaredDistanceTransform(width: w, height: h) { blobs.labels[$0] != 0 }
+        let reach = Float(0.7 * r * 0.7 * r)
+        let zoneMask = BinaryImage(width: w, height: h, bits: toNucleus.values.map { $0 <= reach ? 1 : 0 })
+        let zones = watershed(elevation: toNucleus, markers: blobs, mask: zoneMask)
+        // Objects mostly inside a zone, or holding much of a nucleus, join that nucleus's leukocyte.
         let stride = blobs.count + 1
+        var inZone: [Int: Int] = [:], onNucleus: [Int: Int] = [:]   // key: label · stride + blob
         var objectArea = [Int](repeating: 0, count: labels.count + 1)
         for i in 0..<n {
             let l = Int(labels.labels[i])
+            guard l != 0 else { continue }
             objectArea[l] += 1
-            let b = Int(blobs.labels[i])
-            if l != 0 && b != 0 && Double(blobArea[b]) >= cellArea / 4 { overlap[l * stride + b, default: 0] += 1 }
+            if zones.labels[i] != 0 { inZone[l * stride + Int(zones.labels[i]), default: 0] += 1 }
+            if blobs.labels[i] != 0 { onNucleus[l * stride + Int(blobs.labels[i]), default: 0] += 1 }
         }
         var leukocyteOfBlob = [Int32](repeating: 0, count: stride)
         var merge = Array(0...labels.count).map(Int32.init)
-        for (key, count) in overlap.sorted(by: { $0.key < $1.key }) {
+        for key in Set(inZone.keys).union(onNucleus.keys).sorted() {
             let l = key / stride, b = key % stride
-            guard Double(count) >= 0.2 * Double(objectArea[l]) || Double(count) >= 0.3 * Double(blobArea[b]) else { continue }
+            let zone = Double(inZone[key] ?? 0), core = Double(onNucleus[key] ?? 0)
+            guard zone >= 0.4 * Double(objectArea[l]) || core >= 0.3 * Double(blobArea[b]) else { continue }
             if leukocyteOfBlob[b] == 0 { leukocyteOfBlob[b] = Int32(l) }
             merge[l] = leukocyteOfBlob[b]
-            status[Int(leukocyteOfBlob[b])] = status[Int(leukocyteOfBlob[b])] == .border ? .border : .leukocyte
-            if status[l] == .border { status[Int(leukocyteOfBlob[b])] = .border }
+            status[Int(leukocyteOfBlob[b])] = .leukocyte
         }
         for i in 0..<n {
             let l = Int(labels.labels[i])
