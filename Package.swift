@@ -35,6 +35,10 @@ let package = Package(
         ]),
         // Encode/decode timings on real fields (see BENCHMARKS.md).
         .executableTarget(name: "codec-bench", dependencies: ["ImageCodecs", "CPNG"]),
+        .executableTarget(name: "smear-bench", dependencies: [
+            "ImageCodecs", "Segmentation", "Pipeline",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs", "CPNG", "CTurboJPEG", "CTIFF", "CZlib"]),
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "ImageCodecs"]),

@@ -1,6 +1,6 @@
 import ImageCodecs
 
-/// Per-pixel stain absorbance relative to the slide's own background.
+/// Per-pixel stain absorbance relative to the slide's own background, smoothed by a 3×3 mean.
 ///
 /// For each channel `c`, `A_c = 1 − I_c / B_c(x, y)`: 0 on empty glass, towards 1 where the stain
 /// absorbs all light; the background `B` is estimated locally, so uneven illumination and the colour
@@ -87,33 +87,36 @@ public struct Absorbance: Sendable {
         var red = [Float](repeating: 0, count: n)
         var blue = [Float](repeating: 0, count: n)
         image.pixels.withUnsafeBufferPointer { p in
-            green.withUnsafeMutableBufferPointer { ag in
-                red.withUnsafeMutableBufferPointer { ar in
-                blue.withUnsafeMutableBufferPointer { ab in
-                    for y in 0..<h {
-                        let gy = max(0, min(Float(bh - 1), (Float(y) + 0.5) / Float(block) - 0.5))
-                        let y0 = Int(gy), y1 = min(bh - 1, y0 + 1), fy = gy - Float(y0)
-                        for x in 0..<w {
-                            let gx = max(0, min(Float(bw - 1), (Float(x) + 0.5) / Float(block) - 0.5))
-                            let x0 = Int(gx), x1 = min(bw - 1, x0 + 1), fx = gx - Float(x0)
-                            @inline(__always) func bg(_ c: Int) -> Float {
-                                let a = grid[3 * (y0 * bw + x0) + c] * (1 - fx) + grid[3 * (y0 * bw + x1) + c] * fx
-                                let b = grid[3 * (y1 * bw + x0) + c] * (1 - fx) + grid[3 * (y1 * bw + x1) + c] * fx
-                                return max(1, a * (1 - fy) + b * fy)
-                            }
-                            let i = y * w + x
-                            ag[i] = 1 - Float(p[3 * i + 1]) / bg(1)
-                            ar[i] = 1 - Float(p[3 * i]) / bg(0)
-                            ab[i] = 1 - Float(p[3 * i + 2]) / bg(2)
-                        }
-                    }
-                }
+        green.withUnsafeMutableBufferPointer { ag in
+        red.withUnsafeMutableBufferPointer { ar in
+        blue.withUnsafeMutableBufferPointer { ab in
+            // Per row: the grid interpolated vertically, then each pixel's background horizontally.
+            var column = [Float](repeating: 0, count: bw * 3)
+            var x0s = [Int](repeating: 0, count: w), fxs = [Float](repeating: 0, count: w)
+            for x in 0..<w {
+                let gx = max(0, min(Float(bw - 1), (Float(x) + 0.5) / Float(block) - 0.5))
+                x0s[x] = Int(gx); fxs[x] = gx - Float(Int(gx))
+            }
+            for y in 0..<h {
+                let gy = max(0, min(Float(bh - 1), (Float(y) + 0.5) / Float(block) - 0.5))
+                let y0 = Int(gy), y1 = min(bh - 1, y0 + 1), fy = gy - Float(y0)
+                for j in 0..<(bw * 3) { column[j] = grid[y0 * bw * 3 + j] * (1 - fy) + grid[y1 * bw * 3 + j] * fy }
+                for x in 0..<w {
+                    let x0 = x0s[x], x1 = min(bw - 1, x0 + 1), fx = fxs[x]
+                    let i = y * w + x
+                    let bgR = max(1, column[3 * x0] * (1 - fx) + column[3 * x1] * fx)
+                    let bgG = max(1, column[3 * x0 + 1] * (1 - fx) + column[3 * x1 + 1] * fx)
+                    let bgB = max(1, column[3 * x0 + 2] * (1 - fx) + column[3 * x1 + 2] * fx)
+                    ar[i] = 1 - Float(p[3 * i]) / bgR
+                    ag[i] = 1 - Float(p[3 * i + 1]) / bgG
+                    ab[i] = 1 - Float(p[3 * i + 2]) / bgB
                 }
             }
-        }
-        self.green = Plane(width: w, height: h, values: green)
-        self.red = Plane(width: w, height: h, values: red)
-        self.blue = Plane(width: w, height: h, values: blue)
+        }}}}
+        // A 3×3 mean takes the edge off sensor and JPEG noise before thresholds and gradients.
+        self.green = boxBlur(Plane(width: w, height: h, values: green), radius: 1)
+        self.red = boxBlur(Plane(width: w, height: h, values: red), radius: 1)
+        self.blue = boxBlur(Plane(width: w, height: h, values: blue), radius: 1)
         let cb = 3 * ((bh / 2) * bw + bw / 2)
         self.backgroundRGB = (grid[cb], grid[cb + 1], grid[cb + 2])
     }

@@ -21,7 +21,9 @@ public func boxBlur(_ plane: Plane, radius: Int) -> Plane {
         }
         tmp.withUnsafeBufferPointer { t in
             out.withUnsafeMutableBufferPointer { o in
-                var acc = [Float](repeating: 0, count: w)
+                let acc = UnsafeMutableBufferPointer<Float>.allocate(capacity: w)
+                defer { acc.deallocate() }
+                acc.initialize(repeating: 0)
                 var lo = 0, hi = -1
                 for y in 0..<h {
                     let want = min(h - 1, y + radius)

@@ -10,21 +10,23 @@
 /// that pair up (a blank or non-smear image). Cost: O(edge pixels · maximum diameter).
 public func estimateCellDiameter(absorbance: Plane) -> Double? {
     let w = absorbance.width, h = absorbance.height
-    let gradient = Gradient(boxBlur(absorbance, radius: 1))
+    let gradient = Gradient(absorbance)
     let threshold = gradient.edgeThreshold()
     guard threshold.isFinite else { return nil }
     let maxD = min(w, h) / 3
     guard maxD > 6 else { return nil }
     var histogram = [Double](repeating: 0, count: maxD + 1)
     let gx = gradient.gx.values, gy = gradient.gy.values, mag = gradient.magnitude.values
-    for y in 0..<h {
-        for x in 0..<w {
+    // Every other edge pixel in each direction is plenty for a histogram.
+    for y in stride(from: 0, to: h, by: 2) {
+        for x in stride(from: 0, to: w, by: 2) {
             let i = y * w + x
             let m = mag[i]
             guard m > threshold else { continue }
             let ux = gx[i] / m, uy = gy[i] / m
             for d in 2...maxD {
-                let qx = Int((Float(x) + Float(d) * ux).rounded()), qy = Int((Float(y) + Float(d) * uy).rounded())
+                // Rounded to the nearest pixel (floor of +0.5; the +1 offset keeps values positive).
+                let qx = Int(Float(x) + Float(d) * ux + 1.5) - 1, qy = Int(Float(y) + Float(d) * uy + 1.5) - 1
                 guard qx >= 0, qy >= 0, qx < w, qy < h else { break }
                 let q = qy * w + qx
                 let back = -(gx[q] * ux + gy[q] * uy)

@@ -20,7 +20,7 @@ public struct SegmentationParameters: Sendable, Equatable {
     public var minCellArea: Double
 
     public init(cellDiameter: Double? = nil, workingDiameter: Double = 30, minCentreScore: Double = 0.05,
-                minCentreSeparation: Double = 0.5, minCellArea: Double = 0.3, splitDepth: Double = 0.12) {
+                minCentreSeparation: Double = 0.75, minCellArea: Double = 0.3, splitDepth: Double = 0.12) {
         self.minCellArea = minCellArea
         self.cellDiameter = cellDiameter
         self.workingDiameter = workingDiameter
@@ -127,7 +127,7 @@ public struct CellSegmenter: Sendable {
 
     /// The segmentation proper, at a scale where a cell is `diameter` pixels across.
     func segmentAtWorkingScale(_ absorbance: Absorbance, diameter: Double) -> WorkingLabels {
-        let green = boxBlur(absorbance.green, radius: 1)
+        let green = absorbance.green
         let w = green.width, h = green.height, n = w * h
         let r = diameter / 2
         let cellArea = Double.pi * r * r
@@ -180,21 +180,24 @@ public struct CellSegmenter: Sendable {
         mask = open(mask, radius: Float(max(1, 0.12 * r)))
         seeds = seeds.filter { mask.bits[$0.y * w + $0.x] != 0 }
 
-        // Markers: the circle centres, and for foreground components no circle explains (odd-shaped
-        // cells), the maxima of their distance map.
+        // Markers for foreground components no circle explains (odd-shaped cells): the maxima of
+        // their distance map, computed within each such component's bounding box.
         let components = connectedComponents(mask)
         var explained = [Bool](repeating: false, count: components.count + 1)
         for s in seeds { explained[Int(components.labels[s.y * w + s.x])] = true }
-        let squared = squaredDistanceTransform(width: w, height: h) {
-            mask.bits[$0] == 0 || explained[Int(components.labels[$0])]
+        for box in boundingBoxes(components) where !explained[box.label] && Double(box.area) >= parameters.minCellArea * cellArea {
+            let bw = box.x1 - box.x0 + 1, bh = box.y1 - box.y0 + 1
+            let squared = squaredDistanceTransform(width: bw, height: bh) {
+                components.labels[(box.y0 + $0 / bw) * w + box.x0 + $0 % bw] != Int32(box.label)
+            }
+            let distance = Plane(width: bw, height: bh, values: squared.values.map { $0.squareRoot() })
+            let maxima = extendedMaxima(distance, h: Float(max(0.7, parameters.splitDepth * r)), floor: Float(0.3 * r))
+            var peak = [(x: Int, y: Int, value: Float)](repeating: (0, 0, -1), count: maxima.count + 1)
+            for i in 0..<(bw * bh) where maxima.labels[i] != 0 && distance.values[i] > peak[Int(maxima.labels[i])].value {
+                peak[Int(maxima.labels[i])] = (box.x0 + i % bw, box.y0 + i / bw, distance.values[i])
+            }
+            seeds += peak.dropFirst().filter { $0.value >= 0 }.map { (x: $0.x, y: $0.y) }
         }
-        let distance = Plane(width: w, height: h, values: squared.values.map { $0.squareRoot() })
-        let maxima = extendedMaxima(distance, h: Float(max(0.7, parameters.splitDepth * r)), floor: Float(0.3 * r))
-        var peak = [(x: Int, y: Int, value: Float)](repeating: (0, 0, -1), count: maxima.count + 1)
-        for i in 0..<n where maxima.labels[i] != 0 && distance.values[i] > peak[Int(maxima.labels[i])].value {
-            peak[Int(maxima.labels[i])] = (i % w, i / w, distance.values[i])
-        }
-        seeds += peak.dropFirst().filter { $0.value >= 0 }.map { (x: $0.x, y: $0.y) }
         var markerBits = [Int32](repeating: 0, count: n)
         for (k, s) in seeds.enumerated() { markerBits[s.y * w + s.x] = Int32(k + 1) }
         let markers = LabelImage(width: w, height: h, labels: markerBits, count: seeds.count)
@@ -213,7 +216,7 @@ public struct CellSegmenter: Sendable {
         let pieces = connectedComponents(leftover)
         for i in 0..<n where pieces.labels[i] != 0 { labels.labels[i] = Int32(labels.count) + pieces.labels[i] }
         labels.count += pieces.count
-        labels = mergeFragments(labels, minArea: 0.25 * cellArea, firstMergeable: seeds.count + 1)
+        labels = mergeFragments(labels, minArea: 0.5 * cellArea, minThickness: 0.35 * r, firstMergeable: seeds.count + 1)
         labels = mergeSplitCells(labels, minContact: 0.2 * diameter)
 
         // Statuses. Debris: smaller than `minCellArea` cell, or thinner than 0.35 radius (thickness
@@ -255,22 +258,18 @@ public struct CellSegmenter: Sendable {
     func markLeukocytes(_ labels: inout LabelImage, _ status: inout [ObjectStatus], absorbance: Absorbance,
                         mask: BinaryImage, radius r: Double) {
         let w = labels.width, h = labels.height, n = w * h
-        let red = boxBlur(absorbance.red, radius: 1)
-        let green = boxBlur(absorbance.green, radius: 1)
-        let blue = boxBlur(absorbance.blue, radius: 1)
+        let red = absorbance.red, green = absorbance.green, blue = absorbance.blue
         // Hue: blue absorbance relative to green, low for blue-purple nuclei.
-        let hue = (0..<n).map { i in blue.values[i] / max(0.05, green.values[i]) }
-        var redInside: [Float] = [], hueInside: [Float] = []
-        redInside.reserveCapacity(n / 2)
-        hueInside.reserveCapacity(n / 2)
-        for i in 0..<n where mask.bits[i] != 0 { redInside.append(red.values[i]); hueInside.append(hue[i]) }
-        guard redInside.count > 16 else { return }
-        redInside.sort()
-        hueInside.sort()
-        let redLevel = redInside[redInside.count / 2] + 0.1
-        let hueLevel = hueInside[hueInside.count / 2] - 0.08
+        @inline(__always) func hue(_ i: Int) -> Float { blue.values[i] / max(0.05, green.values[i]) }
+        var redHistogram = Histogram(lower: -0.5, upper: 1.5), hueHistogram = Histogram(lower: -2, upper: 3)
+        for i in 0..<n where mask.bits[i] != 0 { redHistogram.add(red.values[i]); hueHistogram.add(hue(i)) }
+        guard redHistogram.count > 16 else { return }
+        let redLevel = redHistogram.quantile(0.5) + 0.1
+        let hueLevel = hueHistogram.quantile(0.5) - 0.08
         var nucleus = BinaryImage(width: w, height: h)
-        for i in 0..<n where red.values[i] > redLevel && hue[i] < hueLevel { nucleus.bits[i] = 1 }
+        var any = false
+        for i in 0..<n where red.values[i] > redLevel && hue(i) < hueLevel { nucleus.bits[i] = 1; any = true }
+        guard any else { return }
         nucleus = open(nucleus, radius: Float(max(1, 0.1 * r)))
         var blobs = connectedComponents(nucleus)
         let cellArea = Double.pi * r * r
@@ -325,4 +324,20 @@ func forEachPixel(inDiscAt cx: Int, _ cy: Int, radius: Double, width: Int, heigh
             if d2 <= r2 { body(y * width + x, d2) }
         }
     }
+}
+
+/// The bounding box and area of each label of a label image (labels 1…count, in order; a label
+/// with no pixels has area 0).
+func boundingBoxes(_ labels: LabelImage) -> [(label: Int, x0: Int, y0: Int, x1: Int, y1: Int, area: Int)] {
+    var boxes = (0...labels.count).map { (label: $0, x0: Int.max, y0: Int.max, x1: -1, y1: -1, area: 0) }
+    for y in 0..<labels.height {
+        for x in 0..<labels.width {
+            let l = Int(labels.labels[y * labels.width + x])
+            guard l != 0 else { continue }
+            boxes[l].x0 = min(boxes[l].x0, x); boxes[l].x1 = max(boxes[l].x1, x)
+            boxes[l].y0 = min(boxes[l].y0, y); boxes[l].y1 = max(boxes[l].y1, y)
+            boxes[l].area += 1
+        }
+    }
+    return Array(boxes.dropFirst().filter { $0.area > 0 })
 }

@@ -17,7 +17,7 @@ public struct CircleCentre: Sendable, Equatable {
 public func findCircleCentres(absorbance: Plane, diameter: Double, minScore: Float,
                               minSeparation: Double = 0.5) -> [CircleCentre] {
     let w = absorbance.width, h = absorbance.height
-    let gradient = Gradient(boxBlur(absorbance, radius: 1))
+    let gradient = Gradient(absorbance)
     let threshold = gradient.edgeThreshold()
     guard threshold.isFinite else { return [] }
     var votes = [Float](repeating: 0, count: w * h)
@@ -32,7 +32,7 @@ public func findCircleCentres(absorbance: Plane, diameter: Double, minScore: Flo
                 let ux = gx[i] / m, uy = gy[i] / m
                 var r = r0
                 while r <= r1 {
-                    let cx = Int((Float(x) + r * ux).rounded()), cy = Int((Float(y) + r * uy).rounded())
+                    let cx = Int(Float(x) + r * ux + 1.5) - 1, cy = Int(Float(y) + r * uy + 1.5) - 1
                     if cx >= 0 && cy >= 0 && cx < w && cy < h { acc[cy * w + cx] += m }
                     r += 1
                 }

@@ -3,35 +3,52 @@
 /// For every pixel, the squared distance to the nearest pixel where `isSource` is true (use the
 /// background of a mask to get, for each foreground pixel, its distance to the background). Pixels
 /// outside the image are not sources. With no source at all every value is `Float.infinity`.
-/// Cost: O(width · height), two 1-D passes with two scratch rows.
+/// Cost: O(width · height): the vertical pass is two row-by-row sweeps (distance to the nearest
+/// source in the same column), the horizontal pass the lower envelope of parabolas along each row.
 public func squaredDistanceTransform(width: Int, height: Int, isSource: (Int) -> Bool) -> Plane {
-    let inf = Float.infinity
-    var out = Plane(width: width, height: height, repeating: inf)
-    out.values.withUnsafeMutableBufferPointer { d in
-        for i in 0..<(width * height) where isSource(i) { d[i] = 0 }
-        let n = max(width, height)
-        var f = [Double](repeating: 0, count: n)
-        var z = [Double](repeating: 0, count: n + 1)
-        var v = [Int](repeating: 0, count: n)
-        var result = [Double](repeating: 0, count: n)
+    let n = width * height
+    let none = Int32.max
+    var column = [Int32](repeating: none, count: n)
+    var out = Plane(width: width, height: height, repeating: .infinity)
+    column.withUnsafeMutableBufferPointer { g in
+        for i in 0..<n where isSource(i) { g[i] = 0 }
+        // Columns: nearest source above, then below.
+        for y in 1..<max(1, height) {
+            let row = y * width
+            for x in 0..<width where g[row + x] != 0 && g[row - width + x] != none {
+                g[row + x] = min(g[row + x], g[row - width + x] + 1)
+            }
+        }
+        if height > 1 {
+            for y in stride(from: height - 2, through: 0, by: -1) {
+                let row = y * width
+                for x in 0..<width where g[row + width + x] != none {
+                    g[row + x] = min(g[row + x], g[row + width + x] + 1)
+                }
+            }
+        }
+        // Rows: lower envelope of parabolas rooted at the squared column distances.
+        var f = [Double](repeating: 0, count: width)
+        var z = [Double](repeating: 0, count: width + 1)
+        var v = [Int](repeating: 0, count: width)
+        var result = [Double](repeating: 0, count: width)
+        out.values.withUnsafeMutableBufferPointer { d in
         f.withUnsafeMutableBufferPointer { f in
         z.withUnsafeMutableBufferPointer { z in
         v.withUnsafeMutableBufferPointer { v in
         result.withUnsafeMutableBufferPointer { r in
-            // Columns.
-            for x in 0..<width {
-                for y in 0..<height { f[y] = Double(d[y * width + x]) }
-                lowerEnvelope(f, count: height, z: z, v: v, out: r)
-                for y in 0..<height { d[y * width + x] = Float(r[y]) }
-            }
-            // Rows.
             for y in 0..<height {
                 let row = y * width
-                for x in 0..<width { f[x] = Double(d[row + x]) }
+                var any = false
+                for x in 0..<width {
+                    let c = g[row + x]
+                    if c == none { f[x] = .infinity } else { f[x] = Double(c) * Double(c); any = true }
+                }
+                guard any else { continue }
                 lowerEnvelope(f, count: width, z: z, v: v, out: r)
                 for x in 0..<width { d[row + x] = Float(r[x]) }
             }
-        }}}}
+        }}}}}
     }
     return out
 }

@@ -1,8 +1,10 @@
 /// Binary and greyscale morphology used by the segmenter.
 
 /// Dilation of `mask` by a disc of `radius` pixels: a pixel is set when some foreground pixel lies
-/// within `radius` (Euclidean). Cost: one exact distance transform.
+/// within `radius` (Euclidean). Cost: one exact distance transform, or for radii below 3 a direct
+/// scan of the disc's offsets.
 public func dilate(_ mask: BinaryImage, radius: Float) -> BinaryImage {
+    if radius < 3 { return discFilter(mask, radius: radius, dilate: true) }
     let d = squaredDistanceTransform(width: mask.width, height: mask.height) { mask.bits[$0] != 0 }
     let r2 = radius * radius
     return BinaryImage(width: mask.width, height: mask.height, bits: d.values.map { $0 <= r2 ? 1 : 0 })
@@ -15,6 +17,37 @@ public func erode(_ mask: BinaryImage, radius: Float) -> BinaryImage {
     let d = squaredDistanceTransform(width: mask.width, height: mask.height) { mask.bits[$0] == 0 }
     let r2 = radius * radius
     return BinaryImage(width: mask.width, height: mask.height, bits: d.values.map { $0 > r2 ? 1 : 0 })
+}
+
+/// Erosion or dilation by a small disc, scanning the disc's offsets around each pixel (stopping at
+/// the first background pixel for erosion, the first foreground pixel for dilation). Pixels outside
+/// the image count as foreground for erosion and background for dilation, as in the
+/// distance-transform versions. Cost: O(width · height · πr²) at worst.
+func discFilter(_ mask: BinaryImage, radius: Float, dilate: Bool) -> BinaryImage {
+    let w = mask.width, h = mask.height
+    let r = Int(radius)
+    var offsets: [(Int, Int)] = []
+    for dy in -r...r {
+        for dx in -r...r where (dx != 0 || dy != 0) && Float(dx * dx + dy * dy) <= radius * radius {
+            offsets.append((dx, dy))
+        }
+    }
+    var out = mask
+    let target: UInt8 = dilate ? 1 : 0   // the value that, found within the disc, flips the pixel
+    mask.bits.withUnsafeBufferPointer { src in
+        out.bits.withUnsafeMutableBufferPointer { dst in
+            for y in 0..<h {
+                for x in 0..<w where src[y * w + x] != target {
+                    for (dx, dy) in offsets {
+                        let nx = x + dx, ny = y + dy
+                        guard nx >= 0, ny >= 0, nx < w, ny < h else { continue }
+                        if src[ny * w + nx] == target { dst[y * w + x] = target; break }
+                    }
+                }
+            }
+        }
+    }
+    return out
 }
 
 /// Opening (erosion then dilation) by a disc: removes foreground parts narrower than `2 · radius`.

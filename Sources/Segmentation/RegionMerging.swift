@@ -1,37 +1,41 @@
 /// Merging of over-segmented regions of a label image.
 
-/// Merges each region labelled above `firstMergeable - 1` and smaller than `minArea` into the
-/// neighbouring region it shares the longest boundary with (when it has one), then renumbers labels
-/// `1…count`. Regions below `firstMergeable` (those grown from a seed) are never merged away.
-func mergeFragments(_ labels: LabelImage, minArea: Double, firstMergeable: Int = 1) -> LabelImage {
+/// Merges each region labelled `firstMergeable` or above that is smaller than `minArea` and at least
+/// `minThickness` thick (2·area/perimeter) into the neighbouring region it shares the longest
+/// boundary with (when it has one), then renumbers labels `1…count`. Regions below
+/// `firstMergeable` (those grown from a seed) are never merged away; thin pieces (fibres, scratches)
+/// stay apart so they do not drag a cell into the border or into another cell.
+func mergeFragments(_ labels: LabelImage, minArea: Double, minThickness: Double, firstMergeable: Int = 1) -> LabelImage {
     let w = labels.width, h = labels.height
-    var area = [Int](repeating: 0, count: labels.count + 1)
-    for l in labels.labels { area[Int(l)] += 1 }
-    var shared: [Int: Int] = [:]   // key: a · (count + 1) + b
     let stride = labels.count + 1
+    let first = max(1, firstMergeable)
+    var area = [Int](repeating: 0, count: stride)
+    var perimeter = area
+    var neighbours = [[Int: Int]](repeating: [:], count: stride)   // shared boundary lengths
     for y in 0..<h {
         for x in 0..<w {
             let a = Int(labels.labels[y * w + x])
             guard a != 0 else { continue }
-            if x + 1 < w {
-                let b = Int(labels.labels[y * w + x + 1])
-                if b != 0 && b != a { shared[a * stride + b, default: 0] += 1; shared[b * stride + a, default: 0] += 1 }
+            area[a] += 1
+            var edge = x == 0 || y == 0 || x == w - 1 || y == h - 1
+            for (nx, ny) in [(x + 1, y), (x, y + 1), (x - 1, y), (x, y - 1)] where nx >= 0 && ny >= 0 && nx < w && ny < h {
+                let b = Int(labels.labels[ny * w + nx])
+                if b != a { edge = true }
+                if a >= first && b != 0 && b != a { neighbours[a][b, default: 0] += 1 }
             }
-            if y + 1 < h {
-                let b = Int(labels.labels[(y + 1) * w + x])
-                if b != 0 && b != a { shared[a * stride + b, default: 0] += 1; shared[b * stride + a, default: 0] += 1 }
-            }
+            if edge { perimeter[a] += 1 }
         }
     }
     var target = Array(0...labels.count)
     // Smallest fragments first, so a chain of fragments collapses into the big region.
-    let small = (max(1, firstMergeable)..<stride).filter { Double(area[$0]) < minArea }.sorted { area[$0] < area[$1] }
+    let small = (first..<stride).filter {
+        Double(area[$0]) < minArea && 2 * Double(area[$0]) >= minThickness * Double(max(1, perimeter[$0]))
+    }.sorted { area[$0] < area[$1] }
     func root(_ l: Int) -> Int { var r = l; while target[r] != r { r = target[r] }; return r }
     for a in small {
         var best = 0, bestLength = 0
-        for (key, length) in shared where key / stride == a {
-            let b = key % stride
-            if length > bestLength || (length == bestLength && b < best) { best = b; bestLength = length }
+        for (b, length) in neighbours[a] where length > bestLength || (length == bestLength && b < best) {
+            best = b; bestLength = length
         }
         if best != 0 && root(best) != a { target[a] = root(best) }
     }
