@@ -1,0 +1,203 @@
+/// 2-D convolution with zero padding: weights `[outC, inC, k, k]`, bias `[outC]`.
+///
+/// `y[n, o, oy, ox] = b[o] + Σ_{c,ky,kx} w[o, c, ky, kx] · x[n, c, oy·s − p + ky, ox·s − p + kx]`,
+/// out-of-image taps read 0. Output size `⌊(H + 2p − k) / s⌋ + 1` per side.
+/// Implementation: im2col into a `[inC·k·k, g·Ho·Wo]` matrix for a group of `g` samples, then one
+/// `cblas_sgemm`; samples are split across `Parallel.threads` threads. Cost: `2·outC·inC·k²·Ho·Wo` flops
+/// per sample forward, twice that backward.
+public final class Conv2D: Layer {
+    public let inputShape: Shape
+    public let outputShape: Shape
+    public let kernel: Int, stride: Int, padding: Int
+    public let weight: Parameter
+    public let bias: Parameter
+    public var parameters: [Parameter] { [weight, bias] }
+
+    /// Per-thread scratch: columns, GEMM output / gathered gradient, column gradient, weight and bias grads.
+    private final class Scratch: @unchecked Sendable {
+        let col = Workspace(), out = Workspace(), dcol = Workspace(), dw = Workspace(), db = Workspace()
+    }
+    private var scratch: [Scratch] = []
+
+    /// GEMMs on fewer columns than this waste most of the BLAS kernel; small feature maps are grouped.
+    static let targetColumns = 2048
+
+    public init(input: Shape, filters: Int, kernel: Int, stride: Int = 1, padding: Int) {
+        precondition(filters > 0 && kernel > 0 && stride > 0 && padding >= 0)
+        inputShape = input
+        self.kernel = kernel; self.stride = stride; self.padding = padding
+        let oh = (input.height + 2 * padding - kernel) / stride + 1
+        let ow = (input.width + 2 * padding - kernel) / stride + 1
+        precondition(oh > 0 && ow > 0, "convolution \(kernel)×\(kernel) does not fit input \(input)")
+        outputShape = Shape(filters, oh, ow)
+        weight = Parameter(name: "weight", count: filters * input.channels * kernel * kernel, decays: true)
+        bias = Parameter(name: "bias", count: filters, decays: false)
+    }
+
+    private var rows: Int { inputShape.channels * kernel * kernel }
+
+    private func scratches() -> [Scratch] {
+        if scratch.count < Parallel.threads { scratch = (0 ..< Parallel.threads).map { _ in Scratch() } }
+        return scratch
+    }
+
+    private func groupSize(_ n: Int) -> Int {
+        let hw = outputShape.height * outputShape.width
+        return max(1, min(n, (Self.targetColumns + hw - 1) / hw))
+    }
+
+    /// Unfolds one sample `x[inC, H, W]` into `col[inC·k·k, Ho·Wo]` whose rows are `ld` floats apart.
+    /// Cost: `inC·k²·Ho·Wo` copies.
+    func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int) {
+        let h = inputShape.height, w = inputShape.width, oh = outputShape.height, ow = outputShape.width
+        let k = kernel, s = stride, p = padding
+        for c in 0 ..< inputShape.channels {
+            let plane = x + c * h * w
+            for ky in 0 ..< k {
+                for kx in 0 ..< k {
+                    let row = col + ((c * k + ky) * k + kx) * ld
+                    // Output columns whose input column ox·s − p + kx lies inside [0, w).
+                    let lo = min(ow, max(0, (p - kx + s - 1) / s))
+                    let last = w - 1 + p - kx
+                    let hi = last < 0 ? lo : max(lo, min(ow, last / s + 1))
+                    for oy in 0 ..< oh {
+                        let iy = oy * s - p + ky
+                        let out = row + oy * ow
+                        if iy < 0 || iy >= h { out.update(repeating: 0, count: ow); continue }
+                        for ox in 0 ..< lo { out[ox] = 0 }
+                        let src = plane + iy * w - p + kx
+                        if s == 1 {
+                            (out + lo).update(from: src + lo, count: hi - lo)
+                        } else {
+                            for ox in lo ..< hi { out[ox] = src[ox * s] }
+                        }
+                        for ox in hi ..< ow { out[ox] = 0 }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds `col[inC·k·k, Ho·Wo]` (rows `ld` apart) back into `dx[inC, H, W]`; the adjoint of `im2col`.
+    func col2im(_ col: UnsafePointer<Float>, ld: Int, _ dx: UnsafeMutablePointer<Float>) {
+        let h = inputShape.height, w = inputShape.width, oh = outputShape.height, ow = outputShape.width
+        let k = kernel, s = stride, p = padding
+        for c in 0 ..< inputShape.channels {
+            let plane = dx + c * h * w
+            for ky in 0 ..< k {
+                for kx in 0 ..< k {
+                    let row = col + ((c * k + ky) * k + kx) * ld
+                    let lo = min(ow, max(0, (p - kx + s - 1) / s))
+                    let last = w - 1 + p - kx
+                    let hi = last < 0 ? lo : max(lo, min(ow, last / s + 1))
+                    for oy in 0 ..< oh {
+                        let iy = oy * s - p + ky
+                        if iy < 0 || iy >= h { continue }
+                        let src = row + oy * ow
+                        let dst = plane + iy * w - p + kx
+                        for ox in lo ..< hi { dst[ox * s] += src[ox] }
+                    }
+                }
+            }
+        }
+    }
+
+    // x: [batch, inC, H, W] → y: [batch, outC, Ho, Wo]
+    public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, mode: Mode) {
+        let hw = outputShape.height * outputShape.width, oc = outputShape.channels, rows = rows
+        let inCount = inputShape.count, outCount = outputShape.count
+        let w = weight.value.pointer, b = bias.value.pointer
+        let g = groupSize(batch), scratch = scratches()
+        Parallel.forEachSlice(batch) { range, t in
+            let col = scratch[t].col.reserve(rows * g * hw), tmp = scratch[t].out.reserve(oc * g * hw)
+            var n0 = range.lowerBound
+            while n0 < range.upperBound {
+                let gn = min(g, range.upperBound - n0), cols = gn * hw
+                for i in 0 ..< gn { im2col(x + (n0 + i) * inCount, col + i * hw, ld: cols) }
+                if gn == 1 {
+                    gemm(false, false, oc, hw, rows, 1, w, rows, col, hw, 0, y + n0 * outCount, hw)
+                    for o in 0 ..< oc { let r = y + n0 * outCount + o * hw, bo = b[o]; for j in 0 ..< hw { r[j] += bo } }
+                } else {
+                    gemm(false, false, oc, cols, rows, 1, w, rows, col, cols, 0, tmp, cols)
+                    for i in 0 ..< gn {
+                        for o in 0 ..< oc {
+                            let src = tmp + o * cols + i * hw, dst = y + (n0 + i) * outCount + o * hw, bo = b[o]
+                            for j in 0 ..< hw { dst[j] = src[j] + bo }
+                        }
+                    }
+                }
+                n0 += gn
+            }
+        }
+    }
+
+    public func backward(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                         _ dx: UnsafeMutablePointer<Float>?, batch: Int, mode: Mode) {
+        let hw = outputShape.height * outputShape.width, oc = outputShape.channels, rows = rows
+        let inCount = inputShape.count, outCount = outputShape.count
+        let w = weight.value.pointer
+        let g = groupSize(batch), scratch = scratches()
+        let parts = min(Parallel.threads, batch)
+        Parallel.forEachSlice(batch) { range, t in
+            let col = scratch[t].col.reserve(rows * g * hw), dyg = scratch[t].out.reserve(oc * g * hw)
+            let dcol = dx == nil ? col : scratch[t].dcol.reserve(rows * g * hw)
+            let dw = scratch[t].dw.reserve(oc * rows), db = scratch[t].db.reserve(oc)
+            dw.update(repeating: 0, count: oc * rows); db.update(repeating: 0, count: oc)
+            var n0 = range.lowerBound
+            while n0 < range.upperBound {
+                let gn = min(g, range.upperBound - n0), cols = gn * hw
+                for i in 0 ..< gn { im2col(x + (n0 + i) * inCount, col + i * hw, ld: cols) }
+                let d: UnsafePointer<Float>
+                if gn == 1 { d = dy + n0 * outCount } else {
+                    for i in 0 ..< gn {
+                        for o in 0 ..< oc { (dyg + o * cols + i * hw).update(from: dy + (n0 + i) * outCount + o * hw, count: hw) }
+                    }
+                    d = UnsafePointer(dyg)
+                }
+                for o in 0 ..< oc { var s: Float = 0; let r = d + o * cols; for j in 0 ..< cols { s += r[j] }; db[o] += s }
+                gemm(false, true, oc, rows, cols, 1, d, cols, col, cols, 1, dw, rows)
+                if let dx {
+                    gemm(true, false, rows, cols, oc, 1, w, rows, d, cols, 0, dcol, cols)
+                    for i in 0 ..< gn {
+                        let dxi = dx + (n0 + i) * inCount
+                        dxi.update(repeating: 0, count: inCount)
+                        col2im(dcol + i * hw, ld: cols, dxi)
+                    }
+                }
+                n0 += gn
+            }
+        }
+        // Sum the per-thread gradients in thread order (deterministic).
+        let gw = weight.gradient.pointer, gb = bias.gradient.pointer
+        for t in 0 ..< parts {
+            let dw = scratch[t].dw.buffer.pointer, db = scratch[t].db.buffer.pointer
+            for i in 0 ..< oc * rows { gw[i] += dw[i] }
+            for o in 0 ..< oc { gb[o] += db[o] }
+        }
+    }
+
+    /// Direct seven-loop convolution with the same contract as `forward`: the tests' reference.
+    public func referenceForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int) {
+        let ic = inputShape.channels, h = inputShape.height, w = inputShape.width
+        let oc = outputShape.channels, oh = outputShape.height, ow = outputShape.width, k = kernel
+        for n in 0 ..< batch {
+            for o in 0 ..< oc {
+                for oy in 0 ..< oh {
+                    for ox in 0 ..< ow {
+                        var s = bias.value[o]
+                        for c in 0 ..< ic {
+                            for ky in 0 ..< k {
+                                for kx in 0 ..< k {
+                                    let iy = oy * stride - padding + ky, ix = ox * stride - padding + kx
+                                    if iy < 0 || iy >= h || ix < 0 || ix >= w { continue }
+                                    s += weight.value[((o * ic + c) * k + ky) * k + kx] * x[((n * ic + c) * h + iy) * w + ix]
+                                }
+                            }
+                        }
+                        y[((n * oc + o) * oh + oy) * ow + ox] = s
+                    }
+                }
+            }
+        }
+    }
+}

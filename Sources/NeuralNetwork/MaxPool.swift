@@ -1,0 +1,61 @@
+/// Max pooling over `size × size` windows moved by `stride`, no padding (a partial last window is dropped:
+/// output `⌊(H − size) / stride⌋ + 1`). Backward routes each `dy` to the first maximum of its window.
+/// Cost: `size²` comparisons per output.
+public final class MaxPool: Layer {
+    public let inputShape: Shape
+    public let outputShape: Shape
+    public let size: Int, stride: Int
+
+    public init(input: Shape, size: Int, stride: Int? = nil) {
+        inputShape = input
+        self.size = size
+        self.stride = stride ?? size
+        let oh = (input.height - size) / self.stride + 1, ow = (input.width - size) / self.stride + 1
+        precondition(oh > 0 && ow > 0, "max pool \(size) does not fit input \(input)")
+        outputShape = Shape(input.channels, oh, ow)
+    }
+
+    // x: [batch, C, H, W] → y: [batch, C, Ho, Wo]
+    public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, mode: Mode) {
+        let h = inputShape.height, w = inputShape.width, oh = outputShape.height, ow = outputShape.width
+        let k = size, s = stride
+        Parallel.forEachSlice(batch * inputShape.channels) { planes, _ in
+            for plane in planes {
+                let src = x + plane * h * w, dst = y + plane * oh * ow
+                for oy in 0 ..< oh {
+                    for ox in 0 ..< ow {
+                        let base = src + oy * s * w + ox * s
+                        var m = base[0]
+                        for ky in 0 ..< k { for kx in 0 ..< k { m = max(m, base[ky * w + kx]) } }
+                        dst[oy * ow + ox] = m
+                    }
+                }
+            }
+        }
+    }
+
+    public func backward(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                         _ dx: UnsafeMutablePointer<Float>?, batch: Int, mode: Mode) {
+        guard let dx else { return }
+        let h = inputShape.height, w = inputShape.width, oh = outputShape.height, ow = outputShape.width
+        let k = size, s = stride
+        Parallel.forEachSlice(batch * inputShape.channels) { planes, _ in
+            for plane in planes {
+                let src = x + plane * h * w, d = dx + plane * h * w, g = dy + plane * oh * ow
+                d.update(repeating: 0, count: h * w)
+                for oy in 0 ..< oh {
+                    for ox in 0 ..< ow {
+                        let base = oy * s * w + ox * s
+                        var best = base, m = src[base]
+                        for ky in 0 ..< k {
+                            for kx in 0 ..< k where src[base + ky * w + kx] > m {
+                                m = src[base + ky * w + kx]; best = base + ky * w + kx
+                            }
+                        }
+                        d[best] += g[oy * ow + ox]
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+/// Rectified linear unit, `y = max(x, 0)`; `dx = dy · [y > 0]`. Cost: one pass over the batch.
+public final class ReLU: Layer {
+    public let inputShape: Shape
+    public var outputShape: Shape { inputShape }
+    public init(input: Shape) { inputShape = input }
+
+    // x: [batch, C, H, W] → y: same shape
+    public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, mode: Mode) {
+        let count = inputShape.count
+        Parallel.forEachSlice(batch) { range, _ in
+            for i in range.lowerBound * count ..< range.upperBound * count { y[i] = max(x[i], 0) }
+        }
+    }
+
+    public func backward(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                         _ dx: UnsafeMutablePointer<Float>?, batch: Int, mode: Mode) {
+        guard let dx else { return }
+        let count = inputShape.count
+        Parallel.forEachSlice(batch) { range, _ in
+            for i in range.lowerBound * count ..< range.upperBound * count { dx[i] = y[i] > 0 ? dy[i] : 0 }
+        }
+    }
+}

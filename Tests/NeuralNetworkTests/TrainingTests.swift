@@ -1,0 +1,55 @@
+import Testing
+@testable import NeuralNetwork
+
+@Suite("Networks learn and are reproducible")
+struct TrainingTests {
+    /// Trains `spec` on a fixed random batch for `steps` Adam steps; returns the losses and final weights.
+    func train(_ spec: NetworkSpec, steps: Int, seed: UInt64) -> (losses: [Float], weights: [Float]) {
+        let net = Network(spec: spec, seed: seed)
+        var rng = SeededGenerator(seed: 99)
+        let batch = 8, labels = (0 ..< batch).map { $0 % net.classes }
+        let x = Buffer((0 ..< batch * spec.input.count).map { _ in rng.normal() })
+        let optimizer = Optimizer(OptimizerSettings(kind: .adam, learningRate: 0.01, weightDecay: 1e-4), parameters: net.parameters)
+        let p = Buffer(count: batch * net.classes), d = Buffer(count: batch * net.classes)
+        var losses: [Float] = []
+        for _ in 0 ..< steps {
+            let logits = net.forward(x.pointer, batch: batch, mode: .training)
+            losses.append(softmaxCrossEntropy(logits: logits, labels: labels, classes: net.classes, probabilities: p.pointer, dLogits: d.pointer))
+            net.zeroGradients()
+            net.backward(x.pointer, dLogits: d.pointer, batch: batch, mode: .training)
+            optimizer.update(learningRate: 0.01)
+        }
+        return (losses, net.parameters.flatMap(\.value.array))
+    }
+
+    @Test func tinyNetworkOverfitsTinyBatch() throws {
+        let spec = try NetworkSpec(parsing: "input 8x8x3, conv 8 3x3, bn, relu, maxpool 2, conv 8 3x3 stride 2, relu, gap, dropout 0.1, dense 16, relu, dense 3")
+        let (losses, _) = train(spec, steps: 150, seed: 1)
+        #expect(losses.first! > 0.8)
+        #expect(losses.last! < 0.05)
+    }
+
+    @Test func sgdAlsoLearns() throws {
+        let net = Network(spec: try NetworkSpec(parsing: "input 4x4x1, conv 4 3x3, relu, gap, dense 2"), seed: 5)
+        let x = Buffer((0 ..< 32).map { Float($0 % 16) / 8 - 1 + ($0 >= 16 ? 0.5 : 0) })
+        let opt = Optimizer(OptimizerSettings(kind: .sgd, learningRate: 0.1, weightDecay: 1e-4, momentum: 0.9), parameters: net.parameters)
+        let p = Buffer(count: 4), d = Buffer(count: 4)
+        var first: Float = 0, last: Float = 0
+        for step in 0 ..< 200 {
+            let logits = net.forward(x.pointer, batch: 2, mode: .training)
+            last = softmaxCrossEntropy(logits: logits, labels: [0, 1], classes: 2, probabilities: p.pointer, dLogits: d.pointer)
+            if step == 0 { first = last }
+            net.zeroGradients()
+            net.backward(x.pointer, dLogits: d.pointer, batch: 2, mode: .training)
+            opt.update(learningRate: 0.1)
+        }
+        #expect(last < first / 4)
+    }
+
+    @Test func deterministicGivenSeed() throws {
+        let spec = try NetworkSpec(parsing: "input 8x8x3, conv 4 3x3, bn, relu, dropout 0.3, gap, dense 2")
+        let a = train(spec, steps: 10, seed: 42), b = train(spec, steps: 10, seed: 42), c = train(spec, steps: 10, seed: 43)
+        #expect(a.losses == b.losses && a.weights == b.weights)
+        #expect(a.weights != c.weights)
+    }
+}
