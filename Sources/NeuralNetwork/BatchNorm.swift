@@ -41,7 +41,12 @@ public final class BatchNorm: Layer {
                 var mean: Float, invStd: Float
                 if mode == .training {
                     var s: Double = 0
-                    for n in 0 ..< batch { let p = x + n * stride + ch * hw; for i in 0 ..< hw { s += Double(p[i]) } }
+                    for n in 0 ..< batch {
+                        let p = x + n * stride + ch * hw
+                        var t: Float = 0
+                        for i in 0 ..< hw { t += p[i] }
+                        s += Double(t)
+                    }
                     mean = Float(s / Double(m))
                     var v: Float = 0
                     for n in 0 ..< batch {

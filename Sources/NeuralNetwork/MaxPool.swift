@@ -22,6 +22,17 @@ public final class MaxPool: Layer {
         Parallel.forEachSlice(batch * inputShape.channels) { planes, _ in
             for plane in planes {
                 let src = x + plane * h * w, dst = y + plane * oh * ow
+                if k == 2 && s == 2 {  // the common case, in a form the compiler vectorises
+                    for oy in 0 ..< oh {
+                        let r0 = src + 2 * oy * w, r1 = r0 + w, d = dst + oy * ow
+                        for ox in 0 ..< ow {
+                            let a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], e = r1[2 * ox + 1]
+                            let ab = a >= b ? a : b, ce = c >= e ? c : e
+                            d[ox] = ab >= ce ? ab : ce
+                        }
+                    }
+                    continue
+                }
                 for oy in 0 ..< oh {
                     for ox in 0 ..< ow {
                         let base = src + oy * s * w + ox * s

@@ -101,6 +101,11 @@ public struct NetworkSpec: Equatable, Sendable, Codable, CustomStringConvertible
         NetworkSpec(input: input, items: items.map { if case .dense(nil) = $0 { return .dense(units: classes) } else { return $0 } })
     }
 
+    /// The spec with its last (dense) layer set to `classes` units, for fine-tuning on other classes.
+    public func withClasses(_ classes: Int) -> NetworkSpec {
+        NetworkSpec(input: input, items: items.dropLast() + [.dense(units: classes)])
+    }
+
     /// Output shape of every item, checking that each fits its input.
     public func shapes() throws(SpecError) -> [Shape] {
         var s = input, result: [Shape] = []

@@ -19,11 +19,14 @@ public enum Parallel {
     private final class Configuration: @unchecked Sendable {
         var threads: Int
         init() {
-            openblas_set_num_threads(1)
+            BLASRuntime.configure()
             threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
         }
     }
     private static let configuration = Configuration()
+
+    /// The OpenBLAS kernel family in use (after `BLASRuntime.configure`), for benchmark reports.
+    public static var blasCore: String { _ = configuration; return BLASRuntime.coreName }
 
     /// The `index`-th of `parts` near-equal contiguous slices of `0..<count`.
     @inline(__always)
@@ -35,7 +38,7 @@ public enum Parallel {
 
     /// Calls `body(range, thread)` for up to `threads` contiguous slices of `0..<count`, concurrently.
     /// Slices are fixed by `count` and `threads`, so results are deterministic for a given thread count.
-    static func forEachSlice(_ count: Int, _ body: (Range<Int>, Int) -> Void) {
+    public static func forEachSlice(_ count: Int, _ body: (Range<Int>, Int) -> Void) {
         let parts = min(threads, count)
         if parts <= 1 { if count > 0 { body(0 ..< count, 0) }; return }
         // The slices are disjoint; the caller's closure is only run while this call lasts.

@@ -8,7 +8,7 @@ public final class ReLU: Layer {
     public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, mode: Mode) {
         let count = inputShape.count
         Parallel.forEachSlice(batch) { range, _ in
-            for i in range.lowerBound * count ..< range.upperBound * count { y[i] = max(x[i], 0) }
+            for i in range.lowerBound * count ..< range.upperBound * count { let v = x[i]; y[i] = v > 0 ? v : 0 }
         }
     }
 

@@ -1,0 +1,95 @@
+import ImageCodecs
+
+/// How a cell crop of any size becomes the network input; stored in the model file and applied
+/// identically by training, evaluation, classification and the pipeline.
+///
+/// 1. Fit: `pad` centres the crop on a black square whose side is the crop's longer side (aspect kept,
+///    like the NIH crops' black surround); `stretch` uses the crop as is (aspect changes).
+/// 2. Resize to the network input with area averaging (each output pixel is the coverage-weighted mean of
+///    the source pixels under it; upscaling degrades to nearest-neighbour-like box sampling).
+/// 3. Scale: value = byte · `scale` (1/255 maps to [0, 1]), channels planar (CHW) in R, G, B order.
+public struct Preprocessing: Codable, Equatable, Sendable {
+    public enum Fit: String, Codable, Sendable, CaseIterable { case pad, stretch }
+    public var fit: Fit
+    public var scale: Float
+
+    public init(fit: Fit = .pad, scale: Float = 1 / 255) { self.fit = fit; self.scale = scale }
+
+    /// The crop fitted and resized to `width × height`, still 8-bit RGB (what training keeps in memory).
+    /// Cost: O(source pixels + output pixels).
+    public func resize(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
+        var source = image
+        if fit == .pad && image.width != image.height {
+            let side = max(image.width, image.height)
+            var square = RGBImage(width: side, height: side)
+            let ox = (side - image.width) / 2, oy = (side - image.height) / 2
+            square.pixels.withUnsafeMutableBufferPointer { dst in
+                image.pixels.withUnsafeBufferPointer { src in
+                    for y in 0 ..< image.height {
+                        let d = dst.baseAddress! + 3 * ((y + oy) * side + ox)
+                        d.update(from: src.baseAddress! + 3 * y * image.width, count: 3 * image.width)
+                    }
+                }
+            }
+            source = square
+        }
+        return Self.areaResize(source, width: width, height: height)
+    }
+
+    /// Writes `image` (already `width × height`) as planar floats `[3, height, width]` scaled by `scale`.
+    public func planar(_ image: RGBImage, into out: UnsafeMutablePointer<Float>) {
+        image.pixels.withUnsafeBufferPointer { planar($0.baseAddress!, count: image.width * image.height, into: out) }
+    }
+
+    /// Same as `planar(_:into:)` for `count` interleaved RGB pixels at `p`.
+    public func planar(_ p: UnsafePointer<UInt8>, count plane: Int, into out: UnsafeMutablePointer<Float>) {
+        let s = scale
+        for i in 0 ..< plane {
+            out[i] = Float(p[3 * i]) * s
+            out[plane + i] = Float(p[3 * i + 1]) * s
+            out[2 * plane + i] = Float(p[3 * i + 2]) * s
+        }
+    }
+
+    /// Box-filter resampling: output pixel (x, y) averages source area [x·sx, (x+1)·sx) × [y·sy, (y+1)·sy)
+    /// with fractional edge weights, rounded to the nearest byte.
+    static func areaResize(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
+        if image.width == width && image.height == height { return image }
+        let wx = weights(from: image.width, to: width), wy = weights(from: image.height, to: height)
+        var out = [UInt8](repeating: 0, count: width * height * 3)
+        var row = [Float](repeating: 0, count: width * 3)
+        image.pixels.withUnsafeBufferPointer { src in
+            for y in 0 ..< height {
+                for i in row.indices { row[i] = 0 }
+                for (sy, fy) in wy[y] {
+                    let line = src.baseAddress! + 3 * sy * image.width
+                    for x in 0 ..< width {
+                        var r: Float = 0, g: Float = 0, b: Float = 0
+                        for (sx, fx) in wx[x] {
+                            r += fx * Float(line[3 * sx]); g += fx * Float(line[3 * sx + 1]); b += fx * Float(line[3 * sx + 2])
+                        }
+                        row[3 * x] += fy * r; row[3 * x + 1] += fy * g; row[3 * x + 2] += fy * b
+                    }
+                }
+                for i in 0 ..< width * 3 { out[3 * width * y + i] = UInt8(min(255, max(0, row[i].rounded()))) }
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: out)
+    }
+
+    /// For each output index, the source indices it covers and their normalised weights.
+    private static func weights(from n: Int, to m: Int) -> [[(Int, Float)]] {
+        let ratio = Double(n) / Double(m)
+        return (0 ..< m).map { i in
+            let lo = Double(i) * ratio, hi = Double(i + 1) * ratio
+            var list: [(Int, Float)] = []
+            var j = Int(lo.rounded(.down))
+            while Double(j) < hi && j < n {
+                let w = min(hi, Double(j + 1)) - max(lo, Double(j))
+                if w > 1e-9 { list.append((j, Float(w / ratio))) }
+                j += 1
+            }
+            return list
+        }
+    }
+}
