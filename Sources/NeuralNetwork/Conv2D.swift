@@ -3,7 +3,7 @@
 /// `y[n, o, oy, ox] = b[o] + Σ_{c,ky,kx} w[o, c, ky, kx] · x[n, c, oy·s − p + ky, ox·s − p + kx]`,
 /// out-of-image taps read 0. Output size `⌊(H + 2p − k) / s⌋ + 1` per side.
 /// Implementation: im2col into a `[inC·k·k, g·Ho·Wo]` matrix for a group of `g` samples, then one
-/// `cblas_sgemm`; samples are split across `Parallel.threads` threads. Cost: `2·outC·inC·k²·Ho·Wo` flops
+/// `cblas_sgemm`; the network splits samples across threads. Cost: `2·outC·inC·k²·Ho·Wo` flops
 /// per sample forward, twice that backward.
 public final class Conv2D: Layer {
     public let inputShape: Shape
@@ -13,14 +13,15 @@ public final class Conv2D: Layer {
     public let bias: Parameter
     public var parameters: [Parameter] { [weight, bias] }
 
-    /// Per-thread scratch: columns, GEMM output / gathered gradient, column gradient, weight and bias grads.
+    /// Per-thread scratch: columns, GEMM output / gathered gradient, column gradient.
     private final class Scratch: @unchecked Sendable {
-        let col = Workspace(), out = Workspace(), dcol = Workspace(), dw = Workspace(), db = Workspace()
+        let col = Workspace(), out = Workspace(), dcol = Workspace()
     }
     private var scratch: [Scratch] = []
+    private let dw: GradientAccumulators, db: GradientAccumulators
 
     /// GEMMs on fewer columns than this waste most of the BLAS kernel; small feature maps are grouped.
-    static let targetColumns = 2048
+    static let targetColumns = 1024
 
     public init(input: Shape, filters: Int, kernel: Int, stride: Int = 1, padding: Int) {
         precondition(filters > 0 && kernel > 0 && stride > 0 && padding >= 0)
@@ -32,14 +33,12 @@ public final class Conv2D: Layer {
         outputShape = Shape(filters, oh, ow)
         weight = Parameter(name: "weight", count: filters * input.channels * kernel * kernel, decays: true)
         bias = Parameter(name: "bias", count: filters, decays: false)
+        dw = GradientAccumulators(count: weight.value.count)
+        db = GradientAccumulators(count: filters)
+        scratch = (0 ..< Parallel.threads).map { _ in Scratch() }
     }
 
     private var rows: Int { inputShape.channels * kernel * kernel }
-
-    private func scratches() -> [Scratch] {
-        if scratch.count < Parallel.threads { scratch = (0 ..< Parallel.threads).map { _ in Scratch() } }
-        return scratch
-    }
 
     private func groupSize(_ n: Int) -> Int {
         let hw = outputShape.height * outputShape.width
@@ -63,11 +62,11 @@ public final class Conv2D: Layer {
                     for oy in 0 ..< oh {
                         let iy = oy * s - p + ky
                         let out = row + oy * ow
-                        if iy < 0 || iy >= h { out.update(repeating: 0, count: ow); continue }
+                        if iy < 0 || iy >= h { for ox in 0 ..< ow { out[ox] = 0 }; continue }
                         for ox in 0 ..< lo { out[ox] = 0 }
                         let src = plane + iy * w - p + kx
                         if s == 1 {
-                            (out + lo).update(from: src + lo, count: hi - lo)
+                            for ox in lo ..< hi { out[ox] = src[ox] }
                         } else {
                             for ox in lo ..< hi { out[ox] = src[ox * s] }
                         }
@@ -102,77 +101,78 @@ public final class Conv2D: Layer {
         }
     }
 
+    private func scratchFor(_ thread: Int) -> Scratch {
+        precondition(thread < scratch.count, "Parallel.threads was raised after this layer was built")
+        return scratch[thread]
+    }
+
     // x: [batch, inC, H, W] → y: [batch, outC, Ho, Wo]
-    public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, mode: Mode) {
+    public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, samples: Range<Int>, thread: Int, mode: Mode) {
         let hw = outputShape.height * outputShape.width, oc = outputShape.channels, rows = rows
         let inCount = inputShape.count, outCount = outputShape.count
         let w = weight.value.pointer, b = bias.value.pointer
-        let g = groupSize(batch), scratch = scratches()
-        Parallel.forEachSlice(batch) { range, t in
-            let col = scratch[t].col.reserve(rows * g * hw), tmp = scratch[t].out.reserve(oc * g * hw)
-            var n0 = range.lowerBound
-            while n0 < range.upperBound {
-                let gn = min(g, range.upperBound - n0), cols = gn * hw
-                for i in 0 ..< gn { im2col(x + (n0 + i) * inCount, col + i * hw, ld: cols) }
-                if gn == 1 {
-                    gemm(false, false, oc, hw, rows, 1, w, rows, col, hw, 0, y + n0 * outCount, hw)
-                    for o in 0 ..< oc { let r = y + n0 * outCount + o * hw, bo = b[o]; for j in 0 ..< hw { r[j] += bo } }
-                } else {
-                    gemm(false, false, oc, cols, rows, 1, w, rows, col, cols, 0, tmp, cols)
-                    for i in 0 ..< gn {
-                        for o in 0 ..< oc {
-                            let src = tmp + o * cols + i * hw, dst = y + (n0 + i) * outCount + o * hw, bo = b[o]
-                            for j in 0 ..< hw { dst[j] = src[j] + bo }
-                        }
+        let g = groupSize(samples.count), scratch = scratchFor(thread)
+        let col = scratch.col.reserve(rows * g * hw), tmp = scratch.out.reserve(oc * g * hw)
+        var n0 = samples.lowerBound
+        while n0 < samples.upperBound {
+            let gn = min(g, samples.upperBound - n0), cols = gn * hw
+            let single = kernel == 1 && stride == 1 && padding == 0 && gn == 1
+            if !single { for i in 0 ..< gn { im2col(x + (n0 + i) * inCount, col + i * hw, ld: cols) } }
+            let source = single ? x + n0 * inCount : UnsafePointer(col)
+            if gn == 1 {
+                let out = y + n0 * outCount
+                for o in 0 ..< oc { let r = out + o * hw, bo = b[o]; for j in 0 ..< hw { r[j] = bo } }
+                gemm(false, false, oc, hw, rows, 1, w, rows, source, hw, 1, out, hw)
+            } else {
+                gemm(false, false, oc, cols, rows, 1, w, rows, source, cols, 0, tmp, cols)
+                for i in 0 ..< gn {
+                    for o in 0 ..< oc {
+                        let src = tmp + o * cols + i * hw, dst = y + (n0 + i) * outCount + o * hw, bo = b[o]
+                        for j in 0 ..< hw { dst[j] = src[j] + bo }
                     }
                 }
-                n0 += gn
             }
+            n0 += gn
         }
     }
 
+    public func beginBackward(threads: Int) { dw.begin(threads: threads); db.begin(threads: threads) }
+    public func endBackward() { dw.end(into: weight.gradient); db.end(into: bias.gradient) }
+
     public func backward(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
-                         _ dx: UnsafeMutablePointer<Float>?, batch: Int, mode: Mode) {
+                         _ dx: UnsafeMutablePointer<Float>?, samples: Range<Int>, thread: Int, mode: Mode) {
         let hw = outputShape.height * outputShape.width, oc = outputShape.channels, rows = rows
         let inCount = inputShape.count, outCount = outputShape.count
         let w = weight.value.pointer
-        let g = groupSize(batch), scratch = scratches()
-        let parts = min(Parallel.threads, batch)
-        Parallel.forEachSlice(batch) { range, t in
-            let col = scratch[t].col.reserve(rows * g * hw), dyg = scratch[t].out.reserve(oc * g * hw)
-            let dcol = dx == nil ? col : scratch[t].dcol.reserve(rows * g * hw)
-            let dw = scratch[t].dw.reserve(oc * rows), db = scratch[t].db.reserve(oc)
-            dw.update(repeating: 0, count: oc * rows); db.update(repeating: 0, count: oc)
-            var n0 = range.lowerBound
-            while n0 < range.upperBound {
-                let gn = min(g, range.upperBound - n0), cols = gn * hw
-                for i in 0 ..< gn { im2col(x + (n0 + i) * inCount, col + i * hw, ld: cols) }
-                let d: UnsafePointer<Float>
-                if gn == 1 { d = dy + n0 * outCount } else {
-                    for i in 0 ..< gn {
-                        for o in 0 ..< oc { (dyg + o * cols + i * hw).update(from: dy + (n0 + i) * outCount + o * hw, count: hw) }
-                    }
-                    d = UnsafePointer(dyg)
-                }
-                for o in 0 ..< oc { var s: Float = 0; let r = d + o * cols; for j in 0 ..< cols { s += r[j] }; db[o] += s }
-                gemm(false, true, oc, rows, cols, 1, d, cols, col, cols, 1, dw, rows)
-                if let dx {
-                    gemm(true, false, rows, cols, oc, 1, w, rows, d, cols, 0, dcol, cols)
-                    for i in 0 ..< gn {
-                        let dxi = dx + (n0 + i) * inCount
-                        dxi.update(repeating: 0, count: inCount)
-                        col2im(dcol + i * hw, ld: cols, dxi)
+        let g = groupSize(samples.count), scratch = scratchFor(thread)
+        let col = scratch.col.reserve(rows * g * hw), dyg = scratch.out.reserve(oc * g * hw)
+        let dcol = dx == nil ? col : scratch.dcol.reserve(rows * g * hw)
+        let dwt = dw(thread), dbt = db(thread)
+        var n0 = samples.lowerBound
+        while n0 < samples.upperBound {
+            let gn = min(g, samples.upperBound - n0), cols = gn * hw
+            for i in 0 ..< gn { im2col(x + (n0 + i) * inCount, col + i * hw, ld: cols) }
+            let d: UnsafePointer<Float>
+            if gn == 1 { d = dy + n0 * outCount } else {
+                for i in 0 ..< gn {
+                    for o in 0 ..< oc {
+                        let src = dy + (n0 + i) * outCount + o * hw, dst = dyg + o * cols + i * hw
+                        for j in 0 ..< hw { dst[j] = src[j] }
                     }
                 }
-                n0 += gn
+                d = UnsafePointer(dyg)
             }
-        }
-        // Sum the per-thread gradients in thread order (deterministic).
-        let gw = weight.gradient.pointer, gb = bias.gradient.pointer
-        for t in 0 ..< parts {
-            let dw = scratch[t].dw.buffer.pointer, db = scratch[t].db.buffer.pointer
-            for i in 0 ..< oc * rows { gw[i] += dw[i] }
-            for o in 0 ..< oc { gb[o] += db[o] }
+            for o in 0 ..< oc { dbt[o] += sum(d + o * cols, cols) }
+            gemm(false, true, oc, rows, cols, 1, d, cols, col, cols, 1, dwt, rows)
+            if let dx {
+                gemm(true, false, rows, cols, oc, 1, w, rows, d, cols, 0, dcol, cols)
+                for i in 0 ..< gn {
+                    let dxi = dx + (n0 + i) * inCount
+                    dxi.update(repeating: 0, count: inCount)
+                    col2im(dcol + i * hw, ld: cols, dxi)
+                }
+            }
+            n0 += gn
         }
     }
 

@@ -6,24 +6,15 @@ public final class GlobalAveragePool: Layer {
     public init(input: Shape) { inputShape = input }
 
     // x: [batch, C, H, W] → y: [batch, C]
-    public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, mode: Mode) {
-        let hw = inputShape.height * inputShape.width, scale = 1 / Float(hw)
-        Parallel.forEachSlice(batch * inputShape.channels) { planes, _ in
-            for plane in planes {
-                var s: Float = 0
-                let src = x + plane * hw
-                for i in 0 ..< hw { s += src[i] }
-                y[plane] = s * scale
-            }
-        }
+    public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, samples: Range<Int>, thread: Int, mode: Mode) {
+        let hw = inputShape.height * inputShape.width, c = inputShape.channels, scale = 1 / Float(hw)
+        for plane in samples.lowerBound * c ..< samples.upperBound * c { y[plane] = sum(x + plane * hw, hw) * scale }
     }
 
     public func backward(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
-                         _ dx: UnsafeMutablePointer<Float>?, batch: Int, mode: Mode) {
+                         _ dx: UnsafeMutablePointer<Float>?, samples: Range<Int>, thread: Int, mode: Mode) {
         guard let dx else { return }
-        let hw = inputShape.height * inputShape.width, scale = 1 / Float(hw)
-        Parallel.forEachSlice(batch * inputShape.channels) { planes, _ in
-            for plane in planes { (dx + plane * hw).update(repeating: dy[plane] * scale, count: hw) }
-        }
+        let hw = inputShape.height * inputShape.width, c = inputShape.channels, scale = 1 / Float(hw)
+        for plane in samples.lowerBound * c ..< samples.upperBound * c { (dx + plane * hw).update(repeating: dy[plane] * scale, count: hw) }
     }
 }

@@ -16,55 +16,66 @@ public final class MaxPool: Layer {
     }
 
     // x: [batch, C, H, W] → y: [batch, C, Ho, Wo]
-    public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, mode: Mode) {
+    public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, samples: Range<Int>, thread: Int, mode: Mode) {
         let h = inputShape.height, w = inputShape.width, oh = outputShape.height, ow = outputShape.width
-        let k = size, s = stride
-        Parallel.forEachSlice(batch * inputShape.channels) { planes, _ in
-            for plane in planes {
-                let src = x + plane * h * w, dst = y + plane * oh * ow
-                if k == 2 && s == 2 {  // the common case, in a form the compiler vectorises
-                    for oy in 0 ..< oh {
-                        let r0 = src + 2 * oy * w, r1 = r0 + w, d = dst + oy * ow
-                        for ox in 0 ..< ow {
-                            let a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], e = r1[2 * ox + 1]
-                            let ab = a >= b ? a : b, ce = c >= e ? c : e
-                            d[ox] = ab >= ce ? ab : ce
-                        }
-                    }
-                    continue
-                }
+        let k = size, s = stride, c = inputShape.channels
+        for plane in samples.lowerBound * c ..< samples.upperBound * c {
+            let src = x + plane * h * w, dst = y + plane * oh * ow
+            if k == 2 && s == 2 {  // the common case, in a form the compiler vectorises
                 for oy in 0 ..< oh {
+                    let r0 = src + 2 * oy * w, r1 = r0 + w, d = dst + oy * ow
                     for ox in 0 ..< ow {
-                        let base = src + oy * s * w + ox * s
-                        var m = base[0]
-                        for ky in 0 ..< k { for kx in 0 ..< k { m = max(m, base[ky * w + kx]) } }
-                        dst[oy * ow + ox] = m
+                        let a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], e = r1[2 * ox + 1]
+                        let ab = a >= b ? a : b, ce = c >= e ? c : e
+                        d[ox] = ab >= ce ? ab : ce
                     }
+                }
+                continue
+            }
+            for oy in 0 ..< oh {
+                for ox in 0 ..< ow {
+                    let base = src + oy * s * w + ox * s
+                    var m = base[0]
+                    for ky in 0 ..< k { for kx in 0 ..< k { let v = base[ky * w + kx]; m = v > m ? v : m } }
+                    dst[oy * ow + ox] = m
                 }
             }
         }
     }
 
     public func backward(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
-                         _ dx: UnsafeMutablePointer<Float>?, batch: Int, mode: Mode) {
+                         _ dx: UnsafeMutablePointer<Float>?, samples: Range<Int>, thread: Int, mode: Mode) {
         guard let dx else { return }
         let h = inputShape.height, w = inputShape.width, oh = outputShape.height, ow = outputShape.width
-        let k = size, s = stride
-        Parallel.forEachSlice(batch * inputShape.channels) { planes, _ in
-            for plane in planes {
-                let src = x + plane * h * w, d = dx + plane * h * w, g = dy + plane * oh * ow
-                d.update(repeating: 0, count: h * w)
+        let k = size, s = stride, c = inputShape.channels
+        for plane in samples.lowerBound * c ..< samples.upperBound * c {
+            let src = x + plane * h * w, d = dx + plane * h * w, g = dy + plane * oh * ow
+            if k == 2 && s == 2 {  // windows tile the map: write every covered element once, zero the rest
                 for oy in 0 ..< oh {
+                    let r0 = src + 2 * oy * w, r1 = r0 + w, d0 = d + 2 * oy * w, d1 = d0 + w
                     for ox in 0 ..< ow {
-                        let base = oy * s * w + ox * s
-                        var best = base, m = src[base]
-                        for ky in 0 ..< k {
-                            for kx in 0 ..< k where src[base + ky * w + kx] > m {
-                                m = src[base + ky * w + kx]; best = base + ky * w + kx
-                            }
-                        }
-                        d[best] += g[oy * ow + ox]
+                        let a = r0[2 * ox], b = r0[2 * ox + 1], cc = r1[2 * ox], e = r1[2 * ox + 1], v = g[oy * ow + ox]
+                        let m = max(max(a, b), max(cc, e))
+                        let pa = a == m, pb = !pa && b == m, pc = !pa && !pb && cc == m, pe = !pa && !pb && !pc
+                        d0[2 * ox] = pa ? v : 0; d0[2 * ox + 1] = pb ? v : 0
+                        d1[2 * ox] = pc ? v : 0; d1[2 * ox + 1] = pe ? v : 0
                     }
+                    for x in 2 * ow ..< w { d0[x] = 0; d1[x] = 0 }
+                }
+                for y in 2 * oh ..< h { (d + y * w).update(repeating: 0, count: w) }
+                continue
+            }
+            d.update(repeating: 0, count: h * w)
+            for oy in 0 ..< oh {
+                for ox in 0 ..< ow {
+                    let base = oy * s * w + ox * s
+                    var best = base, m = src[base]
+                    for ky in 0 ..< k {
+                        for kx in 0 ..< k where src[base + ky * w + kx] > m {
+                            m = src[base + ky * w + kx]; best = base + ky * w + kx
+                        }
+                    }
+                    d[best] += g[oy * ow + ox]
                 }
             }
         }

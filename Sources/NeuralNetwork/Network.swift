@@ -7,7 +7,8 @@ public final class Network {
     public let spec: NetworkSpec
     public let layers: [any Layer]
     private var activations: [Buffer] = []
-    private var gradients: (Buffer, Buffer) = (Buffer(count: 0), Buffer(count: 0))
+    /// ∂loss/∂(output of layer i), allocated on the first backward (inference never needs them).
+    private var gradients: [Buffer] = []
     private var capacity = 0
 
     /// Builds the layers of `spec` (which must have no `dense classes` left) with He-normal weights
@@ -60,19 +61,58 @@ public final class Network {
         guard batch > capacity else { return }
         capacity = batch
         activations = layers.map { Buffer(count: batch * $0.outputShape.count) }
-        let largest = layers.map { max($0.inputShape.count, $0.outputShape.count) }.max() ?? 0
-        gradients = (Buffer(count: batch * largest), Buffer(count: batch * largest))
+        gradients = []
+    }
+
+    /// Consecutive layers the network runs together on small chunks of samples (each thread takes a
+    /// slice of the batch and pushes chunk after chunk through the whole segment while it is in cache),
+    /// or a single batch-coupled layer.
+    private struct Segment { var layers: Range<Int>; var coupled: Bool; var chunk: Int }
+
+    /// Floats of activation per chunk that should stay in a core's L2 cache.
+    static let chunkFloats = 96 * 1024
+
+    private func segments(_ mode: Mode) -> [Segment] {
+        var result: [Segment] = []
+        var start = 0
+        func close(_ end: Int) {
+            guard end > start else { return }
+            let widest = layers[start ..< end].map { max($0.inputShape.count, $0.outputShape.count) }.max()!
+            result.append(Segment(layers: start ..< end, coupled: false, chunk: max(1, min(32, Self.chunkFloats / widest))))
+        }
+        for (i, layer) in layers.enumerated() where layer.couplesBatch(mode) {
+            close(i)
+            result.append(Segment(layers: i ..< i + 1, coupled: true, chunk: 0))
+            start = i + 1
+        }
+        close(layers.count)
+        return result
+    }
+
+    /// Input of layer `index` for the batch at `input`.
+    private func input(ofLayer index: Int, _ input: UnsafePointer<Float>) -> UnsafePointer<Float> {
+        index == 0 ? input : output(ofLayer: index - 1)
     }
 
     /// Runs every layer on `input[batch, C, H, W]` and returns the logits `[batch, classes]` (valid until
-    /// the next call). Cost: `spec.flopsPerSample · batch` flops plus memory passes.
+    /// the next call). Cost: `spec.flopsPerSample · batch` flops plus memory passes, on all threads.
     @discardableResult
     public func forward(_ input: UnsafePointer<Float>, batch: Int, mode: Mode) -> UnsafeMutablePointer<Float> {
         reserve(batch)
-        var x = input
-        for (layer, y) in zip(layers, activations) {
-            layer.forward(x, y.pointer, batch: batch, mode: mode)
-            x = UnsafePointer(y.pointer)
+        for segment in segments(mode) {
+            if segment.coupled {
+                let i = segment.layers.lowerBound
+                layers[i].forward(self.input(ofLayer: i, input), activations[i].pointer, samples: 0 ..< batch, thread: 0, mode: mode)
+                continue
+            }
+            Parallel.forEachSlice(batch) { range, thread in
+                for start in stride(from: range.lowerBound, to: range.upperBound, by: segment.chunk) {
+                    let chunk = start ..< min(start + segment.chunk, range.upperBound)
+                    for i in segment.layers {
+                        layers[i].forward(self.input(ofLayer: i, input), activations[i].pointer, samples: chunk, thread: thread, mode: mode)
+                    }
+                }
+            }
         }
         return activations.last!.pointer
     }
@@ -86,16 +126,32 @@ public final class Network {
     @discardableResult
     public func backward(_ input: UnsafePointer<Float>, dLogits: UnsafePointer<Float>, batch: Int, mode: Mode,
                          through lowest: Int = 0) -> UnsafePointer<Float>? {
-        var dy = dLogits
-        var target = gradients.0
-        for index in stride(from: layers.count - 1, through: lowest, by: -1) {
-            let x = index == 0 ? input : output(ofLayer: index - 1)
-            let dx: UnsafeMutablePointer<Float>? = index == 0 ? nil : target.pointer
-            layers[index].backward(x, output(ofLayer: index), dy, dx, batch: batch, mode: mode)
-            if let dx { dy = UnsafePointer(dx) }
-            target = target === gradients.0 ? gradients.1 : gradients.0
+        let threads = Parallel.threads
+        for i in lowest ..< layers.count { layers[i].beginBackward(threads: threads) }
+        // One buffer per layer output: chunks of different layers, in flight on different threads, never share memory.
+        if gradients.isEmpty { gradients = layers.dropLast().map { Buffer(count: capacity * $0.outputShape.count) } }
+        let buffers = gradients.map(\.pointer)
+        let last = layers.count - 1
+        func dy(_ i: Int) -> UnsafePointer<Float> { i == last ? dLogits : UnsafePointer(buffers[i]) }
+        func dx(_ i: Int) -> UnsafeMutablePointer<Float>? { i == 0 ? nil : buffers[i - 1] }
+        for segment in segments(mode).reversed() where segment.layers.upperBound > lowest {
+            let range = max(lowest, segment.layers.lowerBound) ..< segment.layers.upperBound
+            if segment.coupled {
+                let i = range.lowerBound
+                layers[i].backward(self.input(ofLayer: i, input), output(ofLayer: i), dy(i), dx(i), samples: 0 ..< batch, thread: 0, mode: mode)
+                continue
+            }
+            Parallel.forEachSlice(batch) { slice, thread in
+                for start in stride(from: slice.lowerBound, to: slice.upperBound, by: segment.chunk) {
+                    let chunk = start ..< min(start + segment.chunk, slice.upperBound)
+                    for i in range.reversed() {
+                        layers[i].backward(self.input(ofLayer: i, input), output(ofLayer: i), dy(i), dx(i), samples: chunk, thread: thread, mode: mode)
+                    }
+                }
+            }
         }
-        return lowest > 0 ? dy : nil
+        for i in lowest ..< layers.count { layers[i].endBackward() }
+        return lowest > 0 ? dy(lowest - 1) : nil
     }
 
     /// Sets every parameter gradient to zero (call before each backward).

@@ -22,6 +22,39 @@ struct TrainingTests {
         return (losses, net.parameters.flatMap(\.value.array))
     }
 
+    /// The network runs chunks of samples through several layers per thread; the result must equal running
+    /// each layer over the whole batch in turn.
+    @Test(arguments: [Mode.training, .inference])
+    func chunkedScheduleMatchesLayerByLayer(mode: Mode) throws {
+        let spec = try NetworkSpec(parsing: "input 12x12x3, conv 6 3x3, relu, maxpool 2, bn, conv 8 3x3 stride 2, bn, relu, dropout 0.2, dense 5, relu, dense 3")
+        let a = Network(spec: spec, seed: 3), b = Network(spec: spec, seed: 3)
+        var rng = SeededGenerator(seed: 8)
+        let batch = 37
+        let x = Buffer((0 ..< batch * spec.input.count).map { _ in rng.normal() })
+        let d = Buffer((0 ..< batch * 3).map { _ in rng.normal() })
+        let logits = a.forward(x.pointer, batch: batch, mode: mode)
+        a.zeroGradients()
+        a.backward(x.pointer, dLogits: d.pointer, batch: batch, mode: mode)
+        // Reference: whole batch per layer.
+        var outputs: [Buffer] = [], input = x
+        for layer in b.layers {
+            let y = Buffer(count: batch * layer.outputShape.count)
+            layer.forward(input.pointer, y.pointer, batch: batch, mode: mode)
+            outputs.append(y); input = y
+        }
+        for i in 0 ..< batch * 3 { #expect(abs(logits[i] - outputs.last![i]) < 1e-5) }
+        b.zeroGradients()
+        var dy = d
+        for (i, layer) in b.layers.enumerated().reversed() {
+            let dx = Buffer(count: batch * layer.inputShape.count)
+            layer.backward(i == 0 ? x.pointer : outputs[i - 1].pointer, outputs[i].pointer, dy.pointer, dx.pointer, batch: batch, mode: mode)
+            dy = dx
+        }
+        for (p, q) in zip(a.parameters, b.parameters) {
+            for i in 0 ..< p.gradient.count { #expect(abs(p.gradient[i] - q.gradient[i]) <= 1e-4 * max(1, abs(q.gradient[i]))) }
+        }
+    }
+
     @Test func tinyNetworkOverfitsTinyBatch() throws {
         let spec = try NetworkSpec(parsing: "input 8x8x3, conv 8 3x3, bn, relu, maxpool 2, conv 8 3x3 stride 2, relu, gap, dropout 0.1, dense 16, relu, dense 3")
         let (losses, _) = train(spec, steps: 150, seed: 1)
