@@ -23,7 +23,7 @@ public struct GradCAM: Sendable {
             heatmap = [Float](repeating: 0, count: cropWidth * cropHeight); width = cropWidth; height = cropHeight
             return
         }
-        net.forward(input.pointer, batch: 1, mode: .inference)
+        net.forward(input.pointer, batch: 1, mode: .inference, keepActivations: true)
         let dLogits = Buffer(count: net.classes)
         dLogits[classIndex] = 1
         let grad = net.backward(input.pointer, dLogits: dLogits.pointer, batch: 1, mode: .inference, through: layer + 1)!

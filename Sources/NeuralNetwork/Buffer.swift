@@ -12,6 +12,13 @@ public final class Buffer: @unchecked Sendable {
         pointer.initialize(repeating: 0, count: max(count, 1))
     }
 
+    /// Memory that is written before it is read (activations): left untouched, so pages that are never
+    /// used (intermediate activations in a streaming inference pass) never become resident.
+    init(unfilledCount count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: max(count, 1))
+    }
+
     public convenience init(_ values: [Float]) {
         self.init(count: values.count)
         values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }

@@ -60,7 +60,7 @@ public final class Network {
     private func reserve(_ batch: Int) {
         guard batch > capacity else { return }
         capacity = batch
-        activations = layers.map { Buffer(count: batch * $0.outputShape.count) }
+        activations = layers.map { Buffer(unfilledCount: batch * $0.outputShape.count) }
         gradients = []
     }
 
@@ -94,11 +94,19 @@ public final class Network {
         index == 0 ? input : output(ofLayer: index - 1)
     }
 
+    /// Per-thread pair of chunk buffers for streaming passes.
+    private var streams: [(Buffer, Buffer)] = []
+
     /// Runs every layer on `input[batch, C, H, W]` and returns the logits `[batch, classes]` (valid until
     /// the next call). Cost: `spec.flopsPerSample · batch` flops plus memory passes, on all threads.
+    ///
+    /// With `keepActivations` (always in training; needed by `backward` and `output(ofLayer:)`) every
+    /// layer's output is stored for the batch. Without, a segment's intermediate outputs only pass through
+    /// two small per-thread chunk buffers that stay in cache, and only segment outputs are stored.
     @discardableResult
-    public func forward(_ input: UnsafePointer<Float>, batch: Int, mode: Mode) -> UnsafeMutablePointer<Float> {
+    public func forward(_ input: UnsafePointer<Float>, batch: Int, mode: Mode, keepActivations: Bool? = nil) -> UnsafeMutablePointer<Float> {
         reserve(batch)
+        if !(keepActivations ?? (mode == .training)) { return stream(input, batch: batch, mode: mode) }
         for segment in segments(mode) {
             if segment.coupled {
                 let i = segment.layers.lowerBound
@@ -110,6 +118,39 @@ public final class Network {
                     let chunk = start ..< min(start + segment.chunk, range.upperBound)
                     for i in segment.layers {
                         layers[i].forward(self.input(ofLayer: i, input), activations[i].pointer, samples: chunk, thread: thread, mode: mode)
+                    }
+                }
+            }
+        }
+        return activations.last!.pointer
+    }
+
+    private func stream(_ input: UnsafePointer<Float>, batch: Int, mode: Mode) -> UnsafeMutablePointer<Float> {
+        let widest = layers.map { $0.outputShape.count }.max()!
+        let chunkCapacity = Self.chunkFloats + widest  // ≥ chunk × any layer's output, for every segment
+        if streams.count < Parallel.threads || streams[0].0.count < chunkCapacity {
+            streams = (0 ..< Parallel.threads).map { _ in (Buffer(unfilledCount: chunkCapacity), Buffer(unfilledCount: chunkCapacity)) }
+        }
+        for segment in segments(mode) {
+            if segment.coupled {
+                let i = segment.layers.lowerBound
+                layers[i].forward(self.input(ofLayer: i, input), activations[i].pointer, samples: 0 ..< batch, thread: 0, mode: mode)
+                continue
+            }
+            let first = segment.layers.lowerBound, last = segment.layers.upperBound - 1
+            let source = self.input(ofLayer: first, input)
+            Parallel.forEachSlice(batch) { range, thread in
+                let pair = [streams[thread].0.pointer, streams[thread].1.pointer]
+                for start in stride(from: range.lowerBound, to: range.upperBound, by: segment.chunk) {
+                    let chunk = start ..< min(start + segment.chunk, range.upperBound)
+                    // Chunk buffers are addressed as if they held the whole batch (layers index by sample).
+                    func shifted(_ p: UnsafeMutablePointer<Float>, _ i: Int) -> UnsafeMutablePointer<Float> {
+                        p - start * layers[i].outputShape.count
+                    }
+                    for i in segment.layers {
+                        let x = i == first ? source : UnsafePointer(shifted(pair[(i - 1) % 2], i - 1))
+                        let y = i == last ? activations[i].pointer : shifted(pair[i % 2], i)
+                        layers[i].forward(x, y, samples: chunk, thread: thread, mode: mode)
                     }
                 }
             }

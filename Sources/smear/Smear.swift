@@ -4,5 +4,6 @@ import ArgumentParser
 struct Smear: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smear",
-        abstract: "Count red blood cells and malaria parasites in photographs of Giemsa-stained thin blood smears.")
+        abstract: "Count red blood cells and malaria parasites in photographs of Giemsa-stained thin blood smears.",
+        subcommands: [Train.self, Evaluate.self, Classify.self])
 }

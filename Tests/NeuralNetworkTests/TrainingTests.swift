@@ -32,7 +32,7 @@ struct TrainingTests {
         let batch = 37
         let x = Buffer((0 ..< batch * spec.input.count).map { _ in rng.normal() })
         let d = Buffer((0 ..< batch * 3).map { _ in rng.normal() })
-        let logits = a.forward(x.pointer, batch: batch, mode: mode)
+        let logits = a.forward(x.pointer, batch: batch, mode: mode, keepActivations: true)
         a.zeroGradients()
         a.backward(x.pointer, dLogits: d.pointer, batch: batch, mode: mode)
         // Reference: whole batch per layer.
@@ -43,6 +43,11 @@ struct TrainingTests {
             outputs.append(y); input = y
         }
         for i in 0 ..< batch * 3 { #expect(abs(logits[i] - outputs.last![i]) < 1e-5) }
+        if mode == .inference {  // the streaming pass (no stored activations) gives the same logits
+            let c = Network(spec: spec, seed: 3)
+            let streamed = c.forward(x.pointer, batch: batch, mode: mode)
+            for i in 0 ..< batch * 3 { #expect(abs(streamed[i] - outputs.last![i]) < 1e-5) }
+        }
         b.zeroGradients()
         var dy = d
         for (i, layer) in b.layers.enumerated().reversed() {
