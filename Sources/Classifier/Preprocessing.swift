@@ -52,44 +52,59 @@ public struct Preprocessing: Codable, Equatable, Sendable {
     }
 
     /// Box-filter resampling: output pixel (x, y) averages source area [x·sx, (x+1)·sx) × [y·sy, (y+1)·sy)
-    /// with fractional edge weights, rounded to the nearest byte.
+    /// with fractional edge weights, rounded to the nearest byte. Separable: a horizontal pass into floats,
+    /// then a vertical pass. Cost: O(source pixels + output pixels · taps).
     static func areaResize(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
         if image.width == width && image.height == height { return image }
-        let wx = weights(from: image.width, to: width), wy = weights(from: image.height, to: height)
+        let tx = Taps(from: image.width, to: width), ty = Taps(from: image.height, to: height)
+        var rows = [Float](repeating: 0, count: image.height * width * 3)
         var out = [UInt8](repeating: 0, count: width * height * 3)
-        var row = [Float](repeating: 0, count: width * 3)
         image.pixels.withUnsafeBufferPointer { src in
-            for y in 0 ..< height {
-                for i in row.indices { row[i] = 0 }
-                for (sy, fy) in wy[y] {
-                    let line = src.baseAddress! + 3 * sy * image.width
+            rows.withUnsafeMutableBufferPointer { rows in
+                for y in 0 ..< image.height {
+                    let line = src.baseAddress! + 3 * y * image.width, dst = rows.baseAddress! + 3 * y * width
                     for x in 0 ..< width {
                         var r: Float = 0, g: Float = 0, b: Float = 0
-                        for (sx, fx) in wx[x] {
-                            r += fx * Float(line[3 * sx]); g += fx * Float(line[3 * sx + 1]); b += fx * Float(line[3 * sx + 2])
+                        for t in tx.range(x) {
+                            let i = 3 * tx.index[t], f = tx.weight[t]
+                            r += f * Float(line[i]); g += f * Float(line[i + 1]); b += f * Float(line[i + 2])
                         }
-                        row[3 * x] += fy * r; row[3 * x + 1] += fy * g; row[3 * x + 2] += fy * b
+                        dst[3 * x] = r; dst[3 * x + 1] = g; dst[3 * x + 2] = b
                     }
                 }
-                for i in 0 ..< width * 3 { out[3 * width * y + i] = UInt8(min(255, max(0, row[i].rounded()))) }
+                out.withUnsafeMutableBufferPointer { out in
+                    for y in 0 ..< height {
+                        let dst = out.baseAddress! + 3 * y * width
+                        for i in 0 ..< 3 * width {
+                            var v: Float = 0
+                            for t in ty.range(y) { v += ty.weight[t] * rows[3 * width * ty.index[t] + i] }
+                            dst[i] = UInt8(min(255, max(0, v + 0.5)))
+                        }
+                    }
+                }
             }
         }
         return RGBImage(width: width, height: height, pixels: out)
     }
 
-    /// For each output index, the source indices it covers and their normalised weights.
-    private static func weights(from n: Int, to m: Int) -> [[(Int, Float)]] {
-        let ratio = Double(n) / Double(m)
-        return (0 ..< m).map { i in
-            let lo = Double(i) * ratio, hi = Double(i + 1) * ratio
-            var list: [(Int, Float)] = []
-            var j = Int(lo.rounded(.down))
-            while Double(j) < hi && j < n {
-                let w = min(hi, Double(j + 1)) - max(lo, Double(j))
-                if w > 1e-9 { list.append((j, Float(w / ratio))) }
-                j += 1
+    /// For each output index, the source indices it covers and their normalised weights (flat lists).
+    private struct Taps {
+        var index: [Int] = [], weight: [Float] = [], start: [Int] = [0]
+
+        init(from n: Int, to m: Int) {
+            let ratio = Double(n) / Double(m)
+            for i in 0 ..< m {
+                let lo = Double(i) * ratio, hi = Double(i + 1) * ratio
+                var j = Int(lo.rounded(.down))
+                while Double(j) < hi && j < n {
+                    let w = min(hi, Double(j + 1)) - max(lo, Double(j))
+                    if w > 1e-9 { index.append(j); weight.append(Float(w / ratio)) }
+                    j += 1
+                }
+                start.append(index.count)
             }
-            return list
         }
+
+        @inline(__always) func range(_ i: Int) -> Range<Int> { start[i] ..< start[i + 1] }
     }
 }

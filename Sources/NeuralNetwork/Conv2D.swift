@@ -40,6 +40,20 @@ public final class Conv2D: Layer {
 
     private var rows: Int { inputShape.channels * kernel * kernel }
 
+    /// Stride 1 with output size equal to input size ("same" padding): the fast im2col/col2im path.
+    private var preservesSize: Bool {
+        stride == 1 && outputShape.height == inputShape.height && outputShape.width == inputShape.width
+    }
+
+    /// Zeroes, in a row of `Ho·Wo` taps shifted horizontally by `dx`, the columns whose source pixel lies
+    /// left (`dx < 0`) or right (`dx > 0`) of the image.
+    @inline(__always)
+    private func zeroOutsideColumns(_ row: UnsafeMutablePointer<Float>, _ dx: Int) {
+        let w = outputShape.width, h = outputShape.height
+        if dx > 0 { for y in 0 ..< h { let r = row + y * w; for x in max(0, w - dx) ..< w { r[x] = 0 } } }
+        if dx < 0 { for y in 0 ..< h { let r = row + y * w; for x in 0 ..< min(w, -dx) { r[x] = 0 } } }
+    }
+
     private func groupSize(_ n: Int) -> Int {
         let hw = outputShape.height * outputShape.width
         return max(1, min(n, (Self.targetColumns + hw - 1) / hw))
@@ -50,6 +64,26 @@ public final class Conv2D: Layer {
     func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int) {
         let h = inputShape.height, w = inputShape.width, oh = outputShape.height, ow = outputShape.width
         let k = kernel, s = stride, p = padding
+        if preservesSize {
+            // Each row is the plane shifted by d = dy·w + dx: one contiguous copy, then zero the taps that
+            // fell outside the image (rows above/below via the copy range, columns via a fix-up).
+            let hw = h * w
+            for c in 0 ..< inputShape.channels {
+                let plane = x + c * hw
+                for ky in 0 ..< k {
+                    for kx in 0 ..< k {
+                        let row = col + ((c * k + ky) * k + kx) * ld
+                        let dx = kx - p, d = (ky - p) * w + dx
+                        let lo = min(hw, max(0, -d)), hi = max(lo, min(hw, hw - d))
+                        for j in 0 ..< lo { row[j] = 0 }
+                        (row + lo).update(from: plane + lo + d, count: hi - lo)
+                        for j in hi ..< hw { row[j] = 0 }
+                        zeroOutsideColumns(row, dx)
+                    }
+                }
+            }
+            return
+        }
         for c in 0 ..< inputShape.channels {
             let plane = x + c * h * w
             for ky in 0 ..< k {
@@ -78,9 +112,27 @@ public final class Conv2D: Layer {
     }
 
     /// Adds `col[inC·k·k, Ho·Wo]` (rows `ld` apart) back into `dx[inC, H, W]`; the adjoint of `im2col`.
-    func col2im(_ col: UnsafePointer<Float>, ld: Int, _ dx: UnsafeMutablePointer<Float>) {
+    /// `col` is scratch: the fast path zeroes its out-of-image taps in place.
+    func col2im(_ col: UnsafeMutablePointer<Float>, ld: Int, _ dx: UnsafeMutablePointer<Float>) {
         let h = inputShape.height, w = inputShape.width, oh = outputShape.height, ow = outputShape.width
         let k = kernel, s = stride, p = padding
+        if preservesSize {
+            let hw = h * w
+            for c in 0 ..< inputShape.channels {
+                let plane = dx + c * hw
+                for ky in 0 ..< k {
+                    for kx in 0 ..< k {
+                        let row = col + ((c * k + ky) * k + kx) * ld
+                        let shift = kx - p, d = (ky - p) * w + shift
+                        let lo = min(hw, max(0, -d)), hi = max(lo, min(hw, hw - d))
+                        zeroOutsideColumns(row, shift)
+                        let target = plane + d
+                        for j in lo ..< hi { target[j] += row[j] }
+                    }
+                }
+            }
+            return
+        }
         for c in 0 ..< inputShape.channels {
             let plane = dx + c * h * w
             for ky in 0 ..< k {

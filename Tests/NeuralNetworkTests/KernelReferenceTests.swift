@@ -9,7 +9,7 @@ struct KernelReferenceTests {
         #expect(worst < tolerance)
     }
 
-    @Test(arguments: [(3, 1, 1), (3, 2, 1), (5, 2, 2), (1, 1, 0), (3, 3, 0)])
+    @Test(arguments: [(3, 1, 1), (5, 1, 2), (3, 2, 1), (5, 2, 2), (1, 1, 0), (3, 3, 0), (3, 1, 0)])
     func convolutionMatchesDirectLoops(kernel: Int, stride: Int, padding: Int) {
         var rng = SeededGenerator(seed: 1)
         for batch in [1, 7] {  // one sample runs on one thread; seven are split across threads

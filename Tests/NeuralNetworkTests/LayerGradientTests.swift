@@ -3,7 +3,7 @@ import Testing
 
 @Suite("Layer backward passes match numerical gradients")
 struct LayerGradientTests {
-    @Test(arguments: [(1, 1), (2, 1), (1, 0), (2, 0)])
+    @Test(arguments: [(1, 1), (2, 1), (1, 0), (2, 0), (1, 2)])
     func convolution(stride: Int, padding: Int) {
         var check = GradientCheck()
         let conv = Conv2D(input: Shape(3, 7, 6), filters: 4, kernel: 3, stride: stride, padding: padding)
