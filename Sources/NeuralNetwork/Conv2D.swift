@@ -158,13 +158,31 @@ public final class Conv2D: Layer {
         return scratch[thread]
     }
 
+    /// A per-output-channel affine map `y ← y·scale + shift`, optionally rectified, applied while the
+    /// convolution writes its output: how inference folds a following BatchNorm and ReLU into it.
+    public struct Epilogue {
+        public var scale: UnsafePointer<Float>?
+        public var shift: UnsafePointer<Float>
+        public var relu: Bool
+    }
+
     // x: [batch, inC, H, W] → y: [batch, outC, Ho, Wo]
     public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, samples: Range<Int>, thread: Int, mode: Mode) {
+        forward(x, y, samples: samples, thread: thread, epilogue: Epilogue(scale: nil, shift: bias.value.pointer, relu: false))
+    }
+
+    /// The convolution followed by `epilogue` (the plain layer uses `shift` = bias).
+    public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, samples: Range<Int>, thread: Int, epilogue: Epilogue) {
         let hw = outputShape.height * outputShape.width, oc = outputShape.channels, rows = rows
         let inCount = inputShape.count, outCount = outputShape.count
-        let w = weight.value.pointer, b = bias.value.pointer
+        let w = weight.value.pointer
         let g = groupSize(samples.count), scratch = scratchFor(thread)
         let col = scratch.col.reserve(rows * g * hw), tmp = scratch.out.reserve(oc * g * hw)
+        @inline(__always) func finish(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ o: Int) {
+            let a = epilogue.scale?[o] ?? 1, b = epilogue.shift[o]
+            if epilogue.relu { for j in 0 ..< hw { let v = src[j] * a + b; dst[j] = v > 0 ? v : 0 } }
+            else { for j in 0 ..< hw { dst[j] = src[j] * a + b } }
+        }
         var n0 = samples.lowerBound
         while n0 < samples.upperBound {
             let gn = min(g, samples.upperBound - n0), cols = gn * hw
@@ -173,16 +191,11 @@ public final class Conv2D: Layer {
             let source = single ? x + n0 * inCount : UnsafePointer(col)
             if gn == 1 {
                 let out = y + n0 * outCount
-                for o in 0 ..< oc { let r = out + o * hw, bo = b[o]; for j in 0 ..< hw { r[j] = bo } }
-                gemm(false, false, oc, hw, rows, 1, w, rows, source, hw, 1, out, hw)
+                gemm(false, false, oc, hw, rows, 1, w, rows, source, hw, 0, out, hw)
+                for o in 0 ..< oc { finish(out + o * hw, out + o * hw, o) }
             } else {
                 gemm(false, false, oc, cols, rows, 1, w, rows, source, cols, 0, tmp, cols)
-                for i in 0 ..< gn {
-                    for o in 0 ..< oc {
-                        let src = tmp + o * cols + i * hw, dst = y + (n0 + i) * outCount + o * hw, bo = b[o]
-                        for j in 0 ..< hw { dst[j] = src[j] + bo }
-                    }
-                }
+                for i in 0 ..< gn { for o in 0 ..< oc { finish(tmp + o * cols + i * hw, y + (n0 + i) * outCount + o * hw, o) } }
             }
             n0 += gn
         }

@@ -125,6 +125,37 @@ public final class Network {
         return activations.last!.pointer
     }
 
+    /// One step of a streaming pass: layers run as one, a convolution absorbing a following inference
+    /// BatchNorm (folded into a per-channel scale and shift) and ReLU.
+    private struct Step {
+        var layers: Range<Int>
+        var epilogue: (scale: Buffer, shift: Buffer, relu: Bool)?
+    }
+
+    private func steps(_ segment: Range<Int>, _ mode: Mode) -> [Step] {
+        var result: [Step] = []
+        var i = segment.lowerBound
+        while i < segment.upperBound {
+            guard mode == .inference, let conv = layers[i] as? Conv2D else { result.append(Step(layers: i ..< i + 1)); i += 1; continue }
+            let c = conv.outputShape.channels
+            let scale = Buffer(count: c), shift = Buffer(conv.bias.value.array)
+            scale.pointer.update(repeating: 1, count: c)
+            var j = i + 1, relu = false
+            if j < segment.upperBound, let bn = layers[j] as? BatchNorm {
+                for o in 0 ..< c {
+                    let a = bn.gamma.value[o] / (bn.runningVariance[o] + bn.epsilon).squareRoot()
+                    scale[o] = a
+                    shift[o] = (shift[o] - bn.runningMean[o]) * a + bn.beta.value[o]
+                }
+                j += 1
+            }
+            if j < segment.upperBound, layers[j] is ReLU { relu = true; j += 1 }
+            result.append(Step(layers: i ..< j, epilogue: (scale, shift, relu)))
+            i = j
+        }
+        return result
+    }
+
     private func stream(_ input: UnsafePointer<Float>, batch: Int, mode: Mode) -> UnsafeMutablePointer<Float> {
         let widest = layers.map { $0.outputShape.count }.max()!
         let chunkCapacity = Self.chunkFloats + widest  // ≥ chunk × any layer's output, for every segment
@@ -137,20 +168,24 @@ public final class Network {
                 layers[i].forward(self.input(ofLayer: i, input), activations[i].pointer, samples: 0 ..< batch, thread: 0, mode: mode)
                 continue
             }
-            let first = segment.layers.lowerBound, last = segment.layers.upperBound - 1
-            let source = self.input(ofLayer: first, input)
+            let steps = steps(segment.layers, mode)
+            let source = self.input(ofLayer: segment.layers.lowerBound, input)
             Parallel.forEachSlice(batch) { range, thread in
                 let pair = [streams[thread].0.pointer, streams[thread].1.pointer]
                 for start in stride(from: range.lowerBound, to: range.upperBound, by: segment.chunk) {
                     let chunk = start ..< min(start + segment.chunk, range.upperBound)
                     // Chunk buffers are addressed as if they held the whole batch (layers index by sample).
-                    func shifted(_ p: UnsafeMutablePointer<Float>, _ i: Int) -> UnsafeMutablePointer<Float> {
-                        p - start * layers[i].outputShape.count
-                    }
-                    for i in segment.layers {
-                        let x = i == first ? source : UnsafePointer(shifted(pair[(i - 1) % 2], i - 1))
-                        let y = i == last ? activations[i].pointer : shifted(pair[i % 2], i)
-                        layers[i].forward(x, y, samples: chunk, thread: thread, mode: mode)
+                    var x = source
+                    for (n, step) in steps.enumerated() {
+                        let last = step.layers.upperBound - 1
+                        let y = n == steps.count - 1 ? activations[last].pointer : pair[n % 2] - start * layers[last].outputShape.count
+                        if let e = step.epilogue {
+                            (layers[step.layers.lowerBound] as! Conv2D).forward(x, y, samples: chunk, thread: thread,
+                                epilogue: Conv2D.Epilogue(scale: UnsafePointer(e.scale.pointer), shift: UnsafePointer(e.shift.pointer), relu: e.relu))
+                        } else {
+                            layers[last].forward(x, y, samples: chunk, thread: thread, mode: mode)
+                        }
+                        x = UnsafePointer(y)
                     }
                 }
             }

@@ -27,7 +27,19 @@ struct TrainingTests {
     @Test(arguments: [Mode.training, .inference])
     func chunkedScheduleMatchesLayerByLayer(mode: Mode) throws {
         let spec = try NetworkSpec(parsing: "input 12x12x3, conv 6 3x3, relu, maxpool 2, bn, conv 8 3x3 stride 2, bn, relu, dropout 0.2, dense 5, relu, dense 3")
-        let a = Network(spec: spec, seed: 3), b = Network(spec: spec, seed: 3)
+        /// Non-trivial BatchNorm statistics, so inference folding into convolutions is exercised.
+        func network() -> Network {
+            let net = Network(spec: spec, seed: 3)
+            var r = SeededGenerator(seed: 21)
+            for case let bn as BatchNorm in net.layers {
+                for i in 0 ..< bn.gamma.value.count {
+                    bn.gamma.value[i] = 1 + 0.3 * r.normal(); bn.beta.value[i] = r.normal()
+                    bn.runningMean[i] = r.normal(); bn.runningVariance[i] = 0.5 + r.uniform()
+                }
+            }
+            return net
+        }
+        let a = network(), b = network()
         var rng = SeededGenerator(seed: 8)
         let batch = 37
         let x = Buffer((0 ..< batch * spec.input.count).map { _ in rng.normal() })
@@ -44,7 +56,7 @@ struct TrainingTests {
         }
         for i in 0 ..< batch * 3 { #expect(abs(logits[i] - outputs.last![i]) < 1e-5) }
         if mode == .inference {  // the streaming pass (no stored activations) gives the same logits
-            let c = Network(spec: spec, seed: 3)
+            let c = network()
             let streamed = c.forward(x.pointer, batch: batch, mode: mode)
             for i in 0 ..< batch * 3 { #expect(abs(streamed[i] - outputs.last![i]) < 1e-5) }
         }
