@@ -46,17 +46,25 @@ public final class MaxPool: Layer {
     public func backward(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                          _ dx: UnsafeMutablePointer<Float>?, samples: Range<Int>, thread: Int, mode: Mode) {
         guard let dx else { return }
+        backward(x, dy, dx, samples: samples, rectified: false)
+    }
+
+    /// Backward; with `rectified`, `x` is a ReLU's output and the gradient is routed only where the window's
+    /// maximum is positive, which also performs that ReLU's backward (`dx` is then ∂loss/∂(ReLU input)).
+    func backward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+                  samples: Range<Int>, rectified: Bool) {
         let h = inputShape.height, w = inputShape.width, oh = outputShape.height, ow = outputShape.width
         let k = size, s = stride, c = inputShape.channels
         for plane in samples.lowerBound * c ..< samples.upperBound * c {
             let src = x + plane * h * w, d = dx + plane * h * w, g = dy + plane * oh * ow
             if k == 2 && s == 2 {  // windows tile the map: write every covered element once, zero the rest
                 for oy in 0 ..< oh {
-                    let r0 = src + 2 * oy * w, r1 = r0 + w, d0 = d + 2 * oy * w, d1 = d0 + w
+                    let r0 = src + 2 * oy * w, r1 = r0 + w, d0 = d + 2 * oy * w, d1 = d0 + w, gr = g + oy * ow
                     for ox in 0 ..< ow {
-                        let a = r0[2 * ox], b = r0[2 * ox + 1], cc = r1[2 * ox], e = r1[2 * ox + 1], v = g[oy * ow + ox]
+                        let a = r0[2 * ox], b = r0[2 * ox + 1], cc = r1[2 * ox], e = r1[2 * ox + 1]
                         let m = max(max(a, b), max(cc, e))
-                        let pa = a == m, pb = !pa && b == m, pc = !pa && !pb && cc == m, pe = !pa && !pb && !pc
+                        let v = rectified && m <= 0 ? 0 : gr[ox]
+                        let pa = a == m, pb = !pa && b == m, pc = !(pa || pb) && cc == m, pe = !(pa || pb || pc)
                         d0[2 * ox] = pa ? v : 0; d0[2 * ox + 1] = pb ? v : 0
                         d1[2 * ox] = pc ? v : 0; d1[2 * ox + 1] = pe ? v : 0
                     }
@@ -75,7 +83,7 @@ public final class MaxPool: Layer {
                             m = src[base + ky * w + kx]; best = base + ky * w + kx
                         }
                     }
-                    d[best] += g[oy * ow + ox]
+                    if !rectified || m > 0 { d[best] += g[oy * ow + ox] }
                 }
             }
         }

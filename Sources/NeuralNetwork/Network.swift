@@ -94,8 +94,8 @@ public final class Network {
         index == 0 ? input : output(ofLayer: index - 1)
     }
 
-    /// Per-thread pair of chunk buffers for streaming passes.
-    private var streams: [(Buffer, Buffer)] = []
+    /// Per-thread pairs of chunk buffers for streaming passes and for gradients inside a segment.
+    private var streams: [(Buffer, Buffer)] = [], backStreams: [(Buffer, Buffer)] = []
 
     /// Runs every layer on `input[batch, C, H, W]` and returns the logits `[batch, classes]` (valid until
     /// the next call). Cost: `spec.flopsPerSample · batch` flops plus memory passes, on all threads.
@@ -204,8 +204,13 @@ public final class Network {
                          through lowest: Int = 0) -> UnsafePointer<Float>? {
         let threads = Parallel.threads
         for i in lowest ..< layers.count { layers[i].beginBackward(threads: threads) }
-        // One buffer per layer output: chunks of different layers, in flight on different threads, never share memory.
-        if gradients.isEmpty { gradients = layers.dropLast().map { Buffer(count: capacity * $0.outputShape.count) } }
+        // Full-batch gradient buffers hold ∂loss/∂(output of layer i) only at segment boundaries (and for
+        // `lowest`); inside a segment, chunks pass their gradients through two small per-thread buffers.
+        if gradients.isEmpty { gradients = layers.dropLast().map { Buffer(unfilledCount: capacity * $0.outputShape.count) } }
+        let widest = layers.map { max($0.inputShape.count, $0.outputShape.count) }.max()!
+        if backStreams.count < threads || backStreams[0].0.count < Self.chunkFloats + widest {
+            backStreams = (0 ..< threads).map { _ in (Buffer(unfilledCount: Self.chunkFloats + widest), Buffer(unfilledCount: Self.chunkFloats + widest)) }
+        }
         let buffers = gradients.map(\.pointer)
         let last = layers.count - 1
         func dy(_ i: Int) -> UnsafePointer<Float> { i == last ? dLogits : UnsafePointer(buffers[i]) }
@@ -218,10 +223,26 @@ public final class Network {
                 continue
             }
             Parallel.forEachSlice(batch) { slice, thread in
+                let pair = [backStreams[thread].0.pointer, backStreams[thread].1.pointer]
                 for start in stride(from: slice.lowerBound, to: slice.upperBound, by: segment.chunk) {
                     let chunk = start ..< min(start + segment.chunk, slice.upperBound)
-                    for i in range.reversed() {
-                        layers[i].backward(self.input(ofLayer: i, input), output(ofLayer: i), dy(i), dx(i), samples: chunk, thread: thread, mode: mode)
+                    var gradient = dy(range.upperBound - 1), n = 0
+                    var i = range.upperBound - 1
+                    while i >= range.lowerBound {
+                        // ReLU then 2×2 max pool: the pool routes each gradient to its window's maximum only
+                        // if that maximum is positive, which is the ReLU's backward as well; skip the ReLU.
+                        let fused = i > range.lowerBound && layers[i - 1] is ReLU && (layers[i] as? MaxPool).map { $0.size == 2 && $0.stride == 2 } == true
+                        let bottom = fused ? i - 1 : i
+                        let target: UnsafeMutablePointer<Float>? = bottom == range.lowerBound ? dx(bottom)
+                            : pair[n % 2] - start * layers[bottom].inputShape.count
+                        if fused {
+                            (layers[i] as! MaxPool).backward(output(ofLayer: i - 1), gradient, target!, samples: chunk, rectified: true)
+                        } else {
+                            layers[i].backward(self.input(ofLayer: i, input), output(ofLayer: i), gradient, target, samples: chunk, thread: thread, mode: mode)
+                        }
+                        if let target { gradient = UnsafePointer(target) }
+                        n += 1
+                        i = bottom - 1
                     }
                 }
             }
