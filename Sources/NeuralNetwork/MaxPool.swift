@@ -60,13 +60,19 @@ public final class MaxPool: Layer {
             if k == 2 && s == 2 {  // windows tile the map: write every covered element once, zero the rest
                 for oy in 0 ..< oh {
                     let r0 = src + 2 * oy * w, r1 = r0 + w, d0 = d + 2 * oy * w, d1 = d0 + w, gr = g + oy * ow
-                    for ox in 0 ..< ow {
+                    var ox = 0
+                    while ox + 8 <= ow {  // eight windows at a time
+                        Self.route8(r0 + 2 * ox, r1 + 2 * ox, gr + ox, d0 + 2 * ox, d1 + 2 * ox, rectified)
+                        ox += 8
+                    }
+                    while ox < ow {
                         let a = r0[2 * ox], b = r0[2 * ox + 1], cc = r1[2 * ox], e = r1[2 * ox + 1]
                         let m = max(max(a, b), max(cc, e))
                         let v = rectified && m <= 0 ? 0 : gr[ox]
                         let pa = a == m, pb = !pa && b == m, pc = !(pa || pb) && cc == m, pe = !(pa || pb || pc)
                         d0[2 * ox] = pa ? v : 0; d0[2 * ox + 1] = pb ? v : 0
                         d1[2 * ox] = pc ? v : 0; d1[2 * ox + 1] = pe ? v : 0
+                        ox += 1
                     }
                     for x in 2 * ow ..< w { d0[x] = 0; d1[x] = 0 }
                 }
@@ -87,5 +93,29 @@ public final class MaxPool: Layer {
                 }
             }
         }
+    }
+
+    /// Backward of eight adjacent 2×2 windows (rows `r0`, `r1`, 16 floats each) with SIMD: the gradient of
+    /// each window goes to its first maximum (row-major order), zero elsewhere.
+    @inline(__always)
+    private static func route8(_ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ g: UnsafePointer<Float>,
+                               _ d0: UnsafeMutablePointer<Float>, _ d1: UnsafeMutablePointer<Float>, _ rectified: Bool) {
+        let top = UnsafeRawPointer(r0).loadUnaligned(as: SIMD16<Float>.self)
+        let bottom = UnsafeRawPointer(r1).loadUnaligned(as: SIMD16<Float>.self)
+        let a = top.evenHalf, b = top.oddHalf, c = bottom.evenHalf, e = bottom.oddHalf
+        let m = pointwiseMax(pointwiseMax(a, b), pointwiseMax(c, e))
+        var v = UnsafeRawPointer(g).loadUnaligned(as: SIMD8<Float>.self)
+        if rectified { v.replace(with: 0, where: m .<= 0) }
+        let pa = a .== m, pb = (b .== m) .& .!pa, pc = (c .== m) .& .!(pa .| pb), pe = .!(pa .| pb .| pc)
+        let zero = SIMD8<Float>()
+        let va = zero.replacing(with: v, where: pa), vb = zero.replacing(with: v, where: pb)
+        let vc = zero.replacing(with: v, where: pc), ve = zero.replacing(with: v, where: pe)
+        UnsafeMutableRawPointer(d0).storeBytes(of: interleave(va, vb), as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(d1).storeBytes(of: interleave(vc, ve), as: SIMD16<Float>.self)
+    }
+
+    @inline(__always)
+    private static func interleave(_ x: SIMD8<Float>, _ y: SIMD8<Float>) -> SIMD16<Float> {
+        SIMD16(x[0], y[0], x[1], y[1], x[2], y[2], x[3], y[3], x[4], y[4], x[5], y[5], x[6], y[6], x[7], y[7])
     }
 }

@@ -24,6 +24,25 @@ struct LayerGradientTests {
         var check = GradientCheck()
         #expect(check.maxError(MaxPool(input: Shape(2, 6, 7), size: 2), batch: 2) < 2e-3)
         #expect(check.maxError(MaxPool(input: Shape(2, 7, 7), size: 3, stride: 2), batch: 2) < 2e-3)
+        // 8-window SIMD path; distinct values 0.1 apart so that no window has a near-tie within the step.
+        let count = 2 * 2 * 4 * 19
+        var values: [Float] = (0 ..< count).map { (i: Int) -> Float in Float(i) / 10 - 15 }
+        values.shuffle(using: &check.rng)
+        #expect(check.maxError(MaxPool(input: Shape(2, 4, 19), size: 2), batch: 2, input: values) < 2e-3)
+    }
+
+    @Test func maxPoolRectifiedEqualsReLUThenPoolBackward() {
+        var rng = SeededGenerator(seed: 12)
+        let pool = MaxPool(input: Shape(3, 6, 20), size: 2), relu = ReLU(input: pool.inputShape)
+        let n = 2 * pool.inputShape.count
+        // ReLU outputs with many exact zeros and ties.
+        let y = Buffer((0 ..< n).map { _ in max(0, (rng.normal() * 2).rounded()) })
+        let dy = Buffer((0 ..< 2 * pool.outputShape.count).map { _ in rng.normal() })
+        let mid = Buffer(count: n), expected = Buffer(count: n), fused = Buffer(count: n)
+        pool.backward(y.pointer, Buffer(count: dy.count).pointer, dy.pointer, mid.pointer, batch: 2, mode: .training)
+        relu.backward(y.pointer, y.pointer, mid.pointer, expected.pointer, batch: 2, mode: .training)
+        pool.backward(y.pointer, dy.pointer, fused.pointer, samples: 0 ..< 2, rectified: true)
+        #expect(fused.array == expected.array)
     }
 
     @Test func globalAveragePool() {
