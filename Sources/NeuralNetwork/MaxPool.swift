@@ -103,7 +103,8 @@ public final class MaxPool: Layer {
         let top = UnsafeRawPointer(r0).loadUnaligned(as: SIMD16<Float>.self)
         let bottom = UnsafeRawPointer(r1).loadUnaligned(as: SIMD16<Float>.self)
         let a = top.evenHalf, b = top.oddHalf, c = bottom.evenHalf, e = bottom.oddHalf
-        let m = pointwiseMax(pointwiseMax(a, b), pointwiseMax(c, e))
+        let ab = a.replacing(with: b, where: b .> a), ce = c.replacing(with: e, where: e .> c)
+        let m = ab.replacing(with: ce, where: ce .> ab)
         var v = UnsafeRawPointer(g).loadUnaligned(as: SIMD8<Float>.self)
         if rectified { v.replace(with: 0, where: m .<= 0) }
         let pa = a .== m, pb = (b .== m) .& .!pa, pc = (c .== m) .& .!(pa .| pb), pe = .!(pa .| pb .| pc)

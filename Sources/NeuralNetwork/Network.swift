@@ -106,61 +106,13 @@ public final class Network {
     @discardableResult
     public func forward(_ input: UnsafePointer<Float>, batch: Int, mode: Mode, keepActivations: Bool? = nil) -> UnsafeMutablePointer<Float> {
         reserve(batch)
-        if !(keepActivations ?? (mode == .training)) { return stream(input, batch: batch, mode: mode) }
-        for segment in segments(mode) {
-            if segment.coupled {
-                let i = segment.layers.lowerBound
-                layers[i].forward(self.input(ofLayer: i, input), activations[i].pointer, samples: 0 ..< batch, thread: 0, mode: mode)
-                continue
+        let keep = keepActivations ?? (mode == .training)
+        if !keep {
+            let widest = layers.map { $0.outputShape.count }.max()!
+            let chunkCapacity = Self.chunkFloats + widest  // ≥ chunk × any layer's output, for every segment
+            if streams.count < Parallel.threads || streams[0].0.count < chunkCapacity {
+                streams = (0 ..< Parallel.threads).map { _ in (Buffer(unfilledCount: chunkCapacity), Buffer(unfilledCount: chunkCapacity)) }
             }
-            Parallel.forEachSlice(batch) { range, thread in
-                for start in stride(from: range.lowerBound, to: range.upperBound, by: segment.chunk) {
-                    let chunk = start ..< min(start + segment.chunk, range.upperBound)
-                    for i in segment.layers {
-                        layers[i].forward(self.input(ofLayer: i, input), activations[i].pointer, samples: chunk, thread: thread, mode: mode)
-                    }
-                }
-            }
-        }
-        return activations.last!.pointer
-    }
-
-    /// One step of a streaming pass: layers run as one, a convolution absorbing a following inference
-    /// BatchNorm (folded into a per-channel scale and shift) and ReLU.
-    private struct Step {
-        var layers: Range<Int>
-        var epilogue: (scale: Buffer, shift: Buffer, relu: Bool)?
-    }
-
-    private func steps(_ segment: Range<Int>, _ mode: Mode) -> [Step] {
-        var result: [Step] = []
-        var i = segment.lowerBound
-        while i < segment.upperBound {
-            guard mode == .inference, let conv = layers[i] as? Conv2D else { result.append(Step(layers: i ..< i + 1)); i += 1; continue }
-            let c = conv.outputShape.channels
-            let scale = Buffer(count: c), shift = Buffer(conv.bias.value.array)
-            scale.pointer.update(repeating: 1, count: c)
-            var j = i + 1, relu = false
-            if j < segment.upperBound, let bn = layers[j] as? BatchNorm {
-                for o in 0 ..< c {
-                    let a = bn.gamma.value[o] / (bn.runningVariance[o] + bn.epsilon).squareRoot()
-                    scale[o] = a
-                    shift[o] = (shift[o] - bn.runningMean[o]) * a + bn.beta.value[o]
-                }
-                j += 1
-            }
-            if j < segment.upperBound, layers[j] is ReLU { relu = true; j += 1 }
-            result.append(Step(layers: i ..< j, epilogue: (scale, shift, relu)))
-            i = j
-        }
-        return result
-    }
-
-    private func stream(_ input: UnsafePointer<Float>, batch: Int, mode: Mode) -> UnsafeMutablePointer<Float> {
-        let widest = layers.map { $0.outputShape.count }.max()!
-        let chunkCapacity = Self.chunkFloats + widest  // ≥ chunk × any layer's output, for every segment
-        if streams.count < Parallel.threads || streams[0].0.count < chunkCapacity {
-            streams = (0 ..< Parallel.threads).map { _ in (Buffer(unfilledCount: chunkCapacity), Buffer(unfilledCount: chunkCapacity)) }
         }
         for segment in segments(mode) {
             if segment.coupled {
@@ -168,20 +120,21 @@ public final class Network {
                 layers[i].forward(self.input(ofLayer: i, input), activations[i].pointer, samples: 0 ..< batch, thread: 0, mode: mode)
                 continue
             }
-            let steps = steps(segment.layers, mode)
+            let steps = steps(segment.layers, foldBatchNorm: mode == .inference && !keep)
             let source = self.input(ofLayer: segment.layers.lowerBound, input)
             Parallel.forEachSlice(batch) { range, thread in
-                let pair = [streams[thread].0.pointer, streams[thread].1.pointer]
+                let pair = keep ? [] : [streams[thread].0.pointer, streams[thread].1.pointer]
                 for start in stride(from: range.lowerBound, to: range.upperBound, by: segment.chunk) {
                     let chunk = start ..< min(start + segment.chunk, range.upperBound)
-                    // Chunk buffers are addressed as if they held the whole batch (layers index by sample).
                     var x = source
                     for (n, step) in steps.enumerated() {
+                        // A step's output goes to its last layer's activation buffer, or when streaming
+                        // (except the segment's output) to a chunk buffer addressed as if it held the batch.
                         let last = step.layers.upperBound - 1
-                        let y = n == steps.count - 1 ? activations[last].pointer : pair[n % 2] - start * layers[last].outputShape.count
+                        let y = keep || n == steps.count - 1 ? activations[last].pointer : pair[n % 2] - start * layers[last].outputShape.count
                         if let e = step.epilogue {
                             (layers[step.layers.lowerBound] as! Conv2D).forward(x, y, samples: chunk, thread: thread,
-                                epilogue: Conv2D.Epilogue(scale: UnsafePointer(e.scale.pointer), shift: UnsafePointer(e.shift.pointer), relu: e.relu))
+                                epilogue: Conv2D.Epilogue(scale: e.scale.map { UnsafePointer($0.pointer) }, shift: UnsafePointer(e.shift.pointer), relu: e.relu))
                         } else {
                             layers[last].forward(x, y, samples: chunk, thread: thread, mode: mode)
                         }
@@ -191,6 +144,40 @@ public final class Network {
             }
         }
         return activations.last!.pointer
+    }
+
+    /// Layers run as one in a forward pass: a convolution absorbing a following ReLU and, when streaming
+    /// inference, a BatchNorm between them (folded into a per-channel scale and shift). Only the step's
+    /// last layer gets an output: backward needs neither a convolution's nor a ReLU's input.
+    private struct Step {
+        var layers: Range<Int>
+        var epilogue: (scale: Buffer?, shift: Buffer, relu: Bool)?
+    }
+
+    private func steps(_ segment: Range<Int>, foldBatchNorm: Bool) -> [Step] {
+        var result: [Step] = []
+        var i = segment.lowerBound
+        while i < segment.upperBound {
+            guard let conv = layers[i] as? Conv2D else { result.append(Step(layers: i ..< i + 1)); i += 1; continue }
+            let c = conv.outputShape.channels
+            var scale: Buffer?
+            let shift = Buffer(conv.bias.value.array)
+            var j = i + 1, relu = false
+            if foldBatchNorm, j < segment.upperBound, let bn = layers[j] as? BatchNorm {
+                let folded = Buffer(count: c)
+                for o in 0 ..< c {
+                    let a = bn.gamma.value[o] / (bn.runningVariance[o] + bn.epsilon).squareRoot()
+                    folded[o] = a
+                    shift[o] = (shift[o] - bn.runningMean[o]) * a + bn.beta.value[o]
+                }
+                scale = folded
+                j += 1
+            }
+            if j < segment.upperBound, layers[j] is ReLU { relu = true; j += 1 }
+            result.append(Step(layers: i ..< j, epilogue: (scale, shift, relu)))
+            i = j
+        }
+        return result
     }
 
     /// The output `[batch, layers[index].outputShape]` of layer `index` from the last forward.
