@@ -18,22 +18,11 @@ public struct Preprocessing: Codable, Equatable, Sendable {
     /// The crop fitted and resized to `width × height`, still 8-bit RGB (what training keeps in memory).
     /// Cost: O(source pixels + output pixels).
     public func resize(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
-        var source = image
-        if fit == .pad && image.width != image.height {
-            let side = max(image.width, image.height)
-            var square = RGBImage(width: side, height: side)
-            let ox = (side - image.width) / 2, oy = (side - image.height) / 2
-            square.pixels.withUnsafeMutableBufferPointer { dst in
-                image.pixels.withUnsafeBufferPointer { src in
-                    for y in 0 ..< image.height {
-                        let d = dst.baseAddress! + 3 * ((y + oy) * side + ox)
-                        d.update(from: src.baseAddress! + 3 * y * image.width, count: 3 * image.width)
-                    }
-                }
-            }
-            source = square
-        }
-        return Self.areaResize(source, width: width, height: height)
+        guard fit == .pad && image.width != image.height else { return Self.areaResize(image, width: width, height: height) }
+        // Resample the virtual black square directly: source taps outside the crop read 0.
+        let side = max(image.width, image.height)
+        return Self.areaResize(image, width: width, height: height, sourceWidth: side, sourceHeight: side,
+                               offsetX: (side - image.width) / 2, offsetY: (side - image.height) / 2)
     }
 
     /// Writes `image` (already `width × height`) as planar floats `[3, height, width]` scaled by `scale`.
@@ -52,11 +41,15 @@ public struct Preprocessing: Codable, Equatable, Sendable {
     }
 
     /// Box-filter resampling: output pixel (x, y) averages source area [x·sx, (x+1)·sx) × [y·sy, (y+1)·sy)
-    /// with fractional edge weights, rounded to the nearest byte. Separable: a horizontal pass into floats,
+    /// with fractional edge weights, rounded to the nearest byte. The source is `sourceWidth × sourceHeight`
+    /// with `image` placed at (`offsetX`, `offsetY`) on black. Separable: a horizontal pass into floats,
     /// then a vertical pass. Cost: O(source pixels + output pixels · taps).
-    static func areaResize(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
-        if image.width == width && image.height == height { return image }
-        let tx = Taps(from: image.width, to: width), ty = Taps(from: image.height, to: height)
+    static func areaResize(_ image: RGBImage, width: Int, height: Int, sourceWidth: Int? = nil, sourceHeight: Int? = nil,
+                           offsetX: Int = 0, offsetY: Int = 0) -> RGBImage {
+        let sw = sourceWidth ?? image.width, sh = sourceHeight ?? image.height
+        if sw == width && sh == height && offsetX == 0 && offsetY == 0 { return image }
+        let tx = Taps(from: sw, to: width, offset: offsetX, limit: image.width)
+        let ty = Taps(from: sh, to: height, offset: offsetY, limit: image.height)
         var rows = [Float](repeating: 0, count: image.height * width * 3)
         var out = [UInt8](repeating: 0, count: width * height * 3)
         image.pixels.withUnsafeBufferPointer { src in
@@ -91,14 +84,16 @@ public struct Preprocessing: Codable, Equatable, Sendable {
     private struct Taps {
         var index: [Int] = [], weight: [Float] = [], start: [Int] = [0]
 
-        init(from n: Int, to m: Int) {
+        /// Taps from `n` source positions to `m`; source position j is image index j − `offset`, and only
+        /// image indices in [0, `limit`) are kept (the rest is black padding).
+        init(from n: Int, to m: Int, offset: Int, limit: Int) {
             let ratio = Double(n) / Double(m)
             for i in 0 ..< m {
                 let lo = Double(i) * ratio, hi = Double(i + 1) * ratio
                 var j = Int(lo.rounded(.down))
                 while Double(j) < hi && j < n {
                     let w = min(hi, Double(j + 1)) - max(lo, Double(j))
-                    if w > 1e-9 { index.append(j); weight.append(Float(w / ratio)) }
+                    if w > 1e-9 && j - offset >= 0 && j - offset < limit { index.append(j - offset); weight.append(Float(w / ratio)) }
                     j += 1
                 }
                 start.append(index.count)

@@ -15,7 +15,7 @@ struct Evaluate: ParsableCommand {
             groups the model held out when it was trained (same pattern, fraction and seed as its training \
             record), --split train only the others.
 
-            --speed instead times the network alone on synthetic inputs (inference mode, like a framework's \
+            --speed instead times the network (of --model, or an untrained --arch) alone on synthetic inputs (inference mode, like a framework's \
             model call on a ready tensor) at each --batch-sizes entry, and the full path from crops of \
             --crop-size pixels (fit, resize, network), reporting the median of --repeats runs and the peak \
             resident memory.
@@ -35,8 +35,14 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Print the figures as JSON on stdout.")
     var json = false
 
+    @Option(help: "Also list the N most confident mistakes (file, true class, predicted class, probability): label noise shows up here.")
+    var mistakes: Int = 0
+
     @Flag(help: "Time inference instead of scoring a data set.")
     var speed = false
+
+    @Option(help: "With --speed: time an untrained network of this preset or spec (2 classes) instead of a model.")
+    var arch: String?
 
     @Option(help: "With --speed: comma-separated batch sizes.")
     var batchSizes: String = "1,256"
@@ -52,6 +58,13 @@ struct Evaluate: ParsableCommand {
 
     mutating func run() throws {
         if let threads { Parallel.threads = threads }
+        if let arch {
+            guard speed else { throw ValidationError("--arch is only for --speed") }
+            let spec = try NetworkSpec.preset(arch) ?? NetworkSpec(parsing: arch)
+            let model = Model(network: Network(spec: spec.resolved(classes: 2), seed: 1), classNames: ["Parasitized", "Uninfected"],
+                              preprocessing: Preprocessing())
+            return try runSpeed(CellClassifier(model: model))
+        }
         let classifier = try model.map { path throws(ModelFileError) in try CellClassifier(contentsOf: path) } ?? CellClassifier.bundled()
         if speed { return try runSpeed(classifier) }
         guard let dataset else { throw ValidationError("give a DATASET folder (or --speed)") }
@@ -86,6 +99,16 @@ struct Evaluate: ParsableCommand {
         for c in e.classes {
             print(pad(c.name) + [String(c.support), String(format: "%.4f", c.precision), String(format: "%.4f", c.recall),
                                  String(format: "%.4f", c.f1), c.auc.map { String(format: "%.4f", $0) } ?? "n/a"].map(pad).joined())
+        }
+        if mistakes > 0 {
+            let wrong = (0 ..< set.count).compactMap { i -> (Int, Int, Float)? in
+                let p = probabilities[i], predicted = p.indices.max { p[$0] < p[$1] }!
+                return predicted == set.labels[i] ? nil : (i, predicted, p[predicted])
+            }.sorted { $0.2 > $1.2 }.prefix(mistakes)
+            print("\nmost confident mistakes")
+            for (i, predicted, p) in wrong {
+                print("\(set.paths[i]): \(m.classNames[set.labels[i]]) predicted \(m.classNames[predicted]) \(String(format: "%.4f", p))")
+            }
         }
     }
 
