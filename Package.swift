@@ -14,13 +14,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // System libraries (Debian: libpng-dev, libturbojpeg0-dev, libtiff-dev, libopenblas-dev, pkg-config).
+        // System libraries (Debian: libpng-dev, libturbojpeg0-dev, libtiff-dev, zlib1g-dev, libopenblas-dev,
+        // pkg-config).
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
-        .target(name: "ImageCodecs", dependencies: ["CPNG", "CTurboJPEG", "CTIFF"]),
+        .target(name: "ImageCodecs", dependencies: ["CPNG", "CTurboJPEG", "CTIFF", "CZlib"]),
         .target(name: "Segmentation", dependencies: ["ImageCodecs"]),
         .target(name: "NeuralNetwork", dependencies: ["COpenBLAS"]),
         .target(name: "Classifier", dependencies: ["NeuralNetwork", "ImageCodecs"],
@@ -31,8 +33,10 @@ let package = Package(
             "ImageCodecs", "Segmentation", "NeuralNetwork", "Classifier", "Pipeline", "Reports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Encode/decode timings on real fields (see BENCHMARKS.md).
+        .executableTarget(name: "codec-bench", dependencies: ["ImageCodecs", "CPNG"]),
 
-        .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs"]),
+        .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs", "CPNG", "CTurboJPEG", "CTIFF", "CZlib"]),
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "ImageCodecs"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork"]),
         .testTarget(name: "ClassifierTests", dependencies: ["Classifier", "NeuralNetwork", "ImageCodecs"]),

@@ -3,7 +3,7 @@ extension RGBImage {
     /// `factor`×`factor` block; edge blocks that are cut short average the pixels they have, so the result
     /// is ⌈width/factor⌉ × ⌈height/factor⌉ (the same size libjpeg's DCT scaling gives).
     /// Cost: one pass over the source, one row of accumulators.
-    func boxDownscaled(by factor: Int) -> RGBImage {
+    public func boxDownscaled(by factor: Int) -> RGBImage {
         precondition(factor >= 1)
         if factor == 1 { return self }
         let outWidth = (width + factor - 1) / factor, outHeight = (height + factor - 1) / factor

@@ -18,41 +18,13 @@ enum EXIFOrientation {
             guard length >= 2, offset + 2 + length <= bytes.count else { return 1 }
             let payload = UnsafeRawBufferPointer(rebasing: bytes[(offset + 4)..<(offset + 2 + length)])
             if marker == 0xE1, payload.starts(with: Array("Exif\0\0".utf8)) {
-                return orientation(tiff: UnsafeRawBufferPointer(rebasing: payload[6...])) ?? 1
+                let exif = TIFFStructure(UnsafeRawBufferPointer(rebasing: payload[6...]))
+                guard let value = exif?.value(of: 0x0112), (1...8).contains(value) else { return 1 }
+                return value
             }
             offset += 2 + length
         }
         return 1
-    }
-
-    /// Tag 0x0112 of IFD0 in a TIFF-structured EXIF block, if present and valid.
-    private static func orientation(tiff: UnsafeRawBufferPointer) -> Int? {
-        guard tiff.count >= 8 else { return nil }
-        let littleEndian: Bool
-        switch (tiff[0], tiff[1]) {
-        case (0x49, 0x49): littleEndian = true
-        case (0x4D, 0x4D): littleEndian = false
-        default: return nil
-        }
-        func u16(_ at: Int) -> Int? {
-            guard at >= 0, at + 2 <= tiff.count else { return nil }
-            return littleEndian ? Int(tiff[at]) | Int(tiff[at + 1]) << 8 : Int(tiff[at]) << 8 | Int(tiff[at + 1])
-        }
-        func u32(_ at: Int) -> Int? {
-            guard let a = u16(at), let b = u16(at + 2) else { return nil }
-            return littleEndian ? a | b << 16 : a << 16 | b
-        }
-        guard u16(2) == 42, let ifd = u32(4), let entries = u16(ifd) else { return nil }
-        for index in 0..<entries {
-            let entry = ifd + 2 + 12 * index
-            guard let tag = u16(entry) else { return nil }
-            if tag == 0x0112 {
-                // SHORT (type 3), count 1: the value sits in the first two bytes of the value field.
-                guard u16(entry + 2) == 3, let value = u16(entry + 8), (1...8).contains(value) else { return nil }
-                return value
-            }
-        }
-        return nil
     }
 
     /// `image` turned upright according to `orientation` (1–8). Cost: one pass and one new pixel buffer

@@ -15,8 +15,9 @@ public enum ImageCodecs {
     ///   before the pixel buffer is allocated.
     ///
     /// JPEGs are turned upright according to their EXIF orientation; PNG alpha is composited onto white;
-    /// TIFFs yield their first page. Cost: the decoder's work plus one `3·width·height`-byte buffer
-    /// (TIFF: plus a `4·width·height` intermediate).
+    /// TIFFs yield their first page. Cost: the decoder's work plus one `3·width·height`-byte buffer; some
+    /// variants need an intermediate (TIFF: one strip or tile, or a `4·width·height` raster for palette,
+    /// separate-plane and other less common layouts; interlaced 16-bit PNG: `8·width·height`).
     public static func decode(_ bytes: [UInt8], name: String,
                               maxPixels: Int = defaultMaxPixels) throws(ImageError) -> RGBImage {
         try decode(bytes, name: name, maxPixels: maxPixels, downscale: 1)
@@ -43,9 +44,11 @@ public enum ImageCodecs {
                           downscale: downscale)
     }
 
-    /// Encodes `image` as an 8-bit RGB PNG. `fast` (the default) uses libpng's fast mode: roughly twice
-    /// as quick to write and to read back, files about 25 % larger. Throws `.writeFailed` for an image of
-    /// zero size. Cost: one deflate pass over `3·width·height` bytes.
+    /// Encodes `image` as an 8-bit RGB PNG (with an sRGB chunk). `fast` (the default, for overlays): Up
+    /// filter and zlib level 1 run-length deflate, ~35 ms and ~36 % of the raw size for a 1280×960 field;
+    /// otherwise adaptive filters and level 6, about ten times slower and a tenth smaller (figures in
+    /// BENCHMARKS.md). Throws `.writeFailed` for an image of zero size. Cost: one filter and one deflate
+    /// pass over `3·width·height` bytes.
     public static func encodePNG(_ image: RGBImage, fast: Bool = true) throws(ImageError) -> [UInt8] {
         try PNGEncoder.encode(image, fast: fast, name: "<memory>")
     }
@@ -80,7 +83,7 @@ public enum ImageCodecs {
                 .boxDownscaled(by: downscale / dctScale)
             return EXIFOrientation.apply(EXIFOrientation.read(jpeg: raw), to: image)
         case .tiff?:
-            throw ImageError(.unsupported, file: name, "TIFF decoding is not available yet")
+            return try TIFFDecoder.decode(raw, name: name, maxPixels: maxPixels).boxDownscaled(by: downscale)
         case nil:
             throw ImageError(.unknownFormat, file: name, "not a PNG, JPEG or TIFF image")
         }

@@ -24,3 +24,11 @@ public struct ImageError: Error, CustomStringConvertible, Equatable, Sendable {
 
     public var description: String { "\(file): \(detail)" }
 }
+
+extension String {
+    /// The text with line breaks and runs of whitespace collapsed to single spaces, for quoting a C
+    /// library's message inside a one-line `ImageError.detail`.
+    var oneLine: String {
+        split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+    }
+}

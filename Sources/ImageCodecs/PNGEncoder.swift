@@ -1,45 +1,126 @@
-import CPNG
+import CZlib
 
-/// PNG writing through libpng's simplified API: 8-bit RGB, non-interlaced, with an sRGB chunk.
+/// PNG writing directly on zlib: 8-bit RGB, non-interlaced, chunks IHDR, sRGB, IDAT (one per MiB of
+/// compressed data) and IEND.
+///
+/// - `fast` (overlays): the first row unfiltered, every other row filtered Up (the row above subtracted),
+///   deflate level 1 with run-length matches only (`Z_RLE`). Of the combinations tried on IML fields
+///   (None/Sub/Up/Average/Paeth/adaptive × level 1, level 1 `Z_RLE`, Huffman-only), this was as quick as
+///   any and smaller than all but Paeth, whose filter pass costs several times more (BENCHMARKS.md,
+///   "Image codecs").
+/// - otherwise: each row under the filter with the smallest sum of absolute residuals, deflate level 6
+///   with `Z_FILTERED` (as libpng does for filtered rows): about ten times slower, files about a tenth
+///   smaller.
+///
+/// Rows are filtered and deflated in blocks of about 128 KiB, so the extra memory is that block plus
+/// zlib's state (~270 KiB), besides the output, which is allocated once at zlib's worst-case bound.
 enum PNGEncoder {
-    /// The PNG file for `image`; `name` is the file named in errors. `fast` trades size for speed
-    /// (`PNG_IMAGE_FLAG_FAST`: fewer filters, faster deflate).
-    static func encode(_ image: RGBImage, fast: Bool, name: String) throws(ImageError) -> [UInt8] {
-        guard image.width > 0, image.height > 0 else {
-            throw ImageError(.writeFailed, file: name,
-                             "cannot encode a PNG of zero size (\(image.width)×\(image.height))")
-        }
-        guard image.width <= Int(Int32.max) / 3, image.height <= Int(Int32.max) else {
-            throw ImageError(.writeFailed, file: name,
-                             "cannot encode a PNG of \(image.width)×\(image.height): too large for libpng")
-        }
-        var png = png_image()
-        png.version = UInt32(PNG_IMAGE_VERSION)
-        png.width = UInt32(image.width)
-        png.height = UInt32(image.height)
-        png.format = UInt32(PNG_FORMAT_RGB)
-        png.flags = fast ? UInt32(PNG_IMAGE_FLAG_FAST) : 0
+    /// Compressed bytes per IDAT chunk.
+    static let idatLength = 1 << 20
+    /// Filtered bytes handed to deflate per call.
+    private static let blockLength = 1 << 17
 
-        // An upper bound on the file size (libpng's PNG_IMAGE_PNG_SIZE_MAX: deflate's worst case on the
-        // filtered rows plus chunk overheads), so that a single compression pass suffices.
-        let raw = image.height * (1 + 3 * image.width)
-        let deflated = raw + (raw + 7) / 8 + (raw + 63) / 64 + 11
-        let capacity = deflated + 12 * (deflated / 0x7fff_ffff + 1) + 1024
-        var size = capacity
-        var ok: Int32 = 0
-        let bytes = image.pixels.withUnsafeBytes { pixels in
-            [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
-                ok = png_image_write_to_memory(&png, buffer.baseAddress, &size, 0, pixels.baseAddress, 0, nil)
-                initialized = ok != 0 ? size : 0
-            }
+    /// The PNG file for `image`; `name` is the file named in errors. Throws `.writeFailed` for a zero
+    /// or oversized image, or if zlib fails. Cost: one filter pass and one deflate pass over
+    /// `height · (1 + 3·width)` bytes, plus a CRC pass over the output.
+    static func encode(_ image: RGBImage, fast: Bool, name: String) throws(ImageError) -> [UInt8] {
+        let width = image.width, height = image.height
+        guard width > 0, height > 0 else {
+            throw ImageError(.writeFailed, file: name, "cannot encode a PNG of zero size (\(width)×\(height))")
         }
-        guard ok != 0 else {
-            let message = withUnsafeBytes(of: png.message) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        // Keeps a filtered row's length within zlib's 32-bit counts and the sides within PNG's 2³¹ − 1.
+        guard width <= Int(Int32.max) / 3, height <= Int(Int32.max) else {
+            throw ImageError(.writeFailed, file: name, "cannot encode a PNG of \(width)×\(height): too large")
+        }
+        var stream = z_stream()
+        let level: Int32 = fast ? 1 : 6, strategy = fast ? Z_RLE : Z_FILTERED
+        // deflateInit2 is a C macro. Window 2¹⁵, memory level 8: zlib's defaults (level 9 was no faster).
+        guard deflateInit2_(&stream, level, Z_DEFLATED, 15, 8, strategy, ZLIB_VERSION,
+                            Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw ImageError(.writeFailed, file: name, "cannot encode PNG (zlib: cannot start deflate)")
+        }
+        defer { deflateEnd(&stream) }
+
+        let rowBytes = 1 + 3 * width
+        let deflated = Int(deflateBound(&stream, UInt(height * rowBytes)))
+        let ihdrAndSRGB = 2 * PNGChunkBuffer.chunkOverhead + 13 + 1
+        let capacity = PNGChunkBuffer.signature.count + ihdrAndSRGB + deflated
+            + PNGChunkBuffer.chunkOverhead * (deflated / idatLength + 2)  // IDATs and IEND
+        var status = Z_OK
+        let bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+            var out = PNGChunkBuffer(buffer)
+            out.append(PNGChunkBuffer.signature)
+            out.appendChunk("IHDR", bigEndian(UInt32(width)) + bigEndian(UInt32(height))
+                                    + [8, 2, 0, 0, 0])  // 8 bits, RGB, deflate, adaptive filtering, no interlace
+            out.appendChunk("sRGB", [0])  // perceptual rendering intent
+            status = image.pixels.withUnsafeBufferPointer { pixels in
+                deflateRows(pixels.baseAddress!, width: width, height: height, fast: fast, stream: &stream, into: &out)
             }
-            png_image_free(&png)
-            throw ImageError(.writeFailed, file: name, "cannot encode PNG (libpng: \(message))")
+            if status == Z_STREAM_END { out.appendChunk("IEND", []) }
+            initialized = out.count
+        }
+        guard status == Z_STREAM_END else {
+            let reason = stream.msg.map { String(cString: $0) } ?? "error \(status)"
+            throw ImageError(.writeFailed, file: name, "cannot encode PNG (zlib: \(reason))")
         }
         return bytes
+    }
+
+    /// Filters the image's rows block by block and deflates them into IDAT chunks of at most
+    /// `idatLength` bytes. Returns `Z_STREAM_END` on success, else zlib's status (`Z_BUF_ERROR` if `out`
+    /// is full).
+    private static func deflateRows(_ pixels: UnsafePointer<UInt8>, width: Int, height: Int, fast: Bool,
+                                    stream: inout z_stream, into out: inout PNGChunkBuffer) -> Int32 {
+        let rowLength = 3 * width, rowBytes = 1 + rowLength
+        let rowsPerBlock = min(height, max(1, blockLength / rowBytes))
+        let block = UnsafeMutablePointer<UInt8>.allocate(capacity: rowsPerBlock * rowBytes)
+        let zeros = UnsafeMutablePointer<UInt8>.allocate(capacity: rowLength)
+        let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: fast ? 0 : 4 * rowLength)
+        zeros.initialize(repeating: 0, count: rowLength)
+        defer { block.deallocate(); zeros.deallocate(); scratch.deallocate() }
+
+        out.beginChunk("IDAT")
+        for first in stride(from: 0, to: height, by: rowsPerBlock) {
+            let rows = min(rowsPerBlock, height - first)
+            for r in 0..<rows {
+                let y = first + r
+                let row = pixels + y * rowLength, above = y > 0 ? row - rowLength : UnsafePointer(zeros)
+                let filtered = block + r * rowBytes
+                if !fast {
+                    PNGRowFilter.filterAdaptive(row, above: above, count: rowLength, scratch: scratch, into: filtered)
+                } else if y == 0 {
+                    filtered[0] = PNGRowFilter.none
+                    (filtered + 1).update(from: row, count: rowLength)
+                } else {
+                    PNGRowFilter.filterUp(row, above: above, count: rowLength, into: filtered)
+                }
+            }
+            stream.next_in = block
+            stream.avail_in = UInt32(rows * rowBytes)
+            let flush = first + rows == height ? Z_FINISH : Z_NO_FLUSH
+            // Until deflate has taken the whole block (and, at the end, written everything out).
+            while true {
+                if out.openChunkLength == idatLength {
+                    out.endChunk()
+                    out.beginChunk("IDAT")
+                }
+                let space = out.freeSpace
+                let room = min(idatLength - out.openChunkLength, space.count - 4 - PNGChunkBuffer.chunkOverhead)
+                guard room > 0 else { return Z_BUF_ERROR }
+                stream.next_out = space.start
+                stream.avail_out = UInt32(room)
+                let status = deflate(&stream, flush)
+                out.advance(by: room - Int(stream.avail_out))
+                if status == Z_STREAM_END { out.endChunk(); return status }
+                guard status == Z_OK else { return status }
+                if flush == Z_NO_FLUSH && stream.avail_in == 0 { break }
+            }
+        }
+        return Z_STREAM_ERROR  // unreachable: the last block ends the stream
+    }
+
+    private static func bigEndian(_ value: UInt32) -> [UInt8] {
+        [UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8),
+         UInt8(truncatingIfNeeded: value)]
     }
 }

@@ -1,0 +1,101 @@
+import Foundation
+import ImageCodecs
+import Segmentation
+
+/// The analysis of one microscope field: where its cells are and how long it took.
+public struct FieldAnalysis: Sendable {
+    /// The path as given (or as found in a given folder).
+    public var path: String
+    /// The file name, used to name outputs (overlays) and to match annotations.
+    public var name: String { (path as NSString).lastPathComponent }
+    public var width: Int { segmentation.width }
+    public var height: Int { segmentation.height }
+    public var segmentation: SegmentationResult
+    /// Wall-clock seconds to decode and segment this field.
+    public var seconds: Double
+}
+
+/// Decodes and segments fields. Safe to use from several threads at once.
+public struct FieldAnalyzer: Sendable {
+    public var segmenter: CellSegmenter
+
+    public init(segmenter: CellSegmenter = CellSegmenter()) {
+        self.segmenter = segmenter
+    }
+
+    /// Decodes and segments the field at `path`, returning the decoded image too (for overlays and
+    /// crops). Throws `PipelineError` with a one-line message that names the file.
+    public func analyze(path: String) throws(PipelineError) -> (FieldAnalysis, RGBImage) {
+        let start = DispatchTime.now()
+        let image: RGBImage
+        do {
+            image = try ImageCodecs.read(path: path)
+        } catch {
+            throw PipelineError(error.description)
+        }
+        let segmentation: SegmentationResult
+        do {
+            segmentation = try segmenter.segment(image)
+        } catch {
+            throw PipelineError("\((path as NSString).lastPathComponent): \(error.description)")
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        return (FieldAnalysis(path: path, segmentation: segmentation, seconds: seconds), image)
+    }
+}
+
+/// Expands command-line inputs: files are kept as given, folders become every image file directly
+/// inside them (PNG, JPEG, TIFF by extension, hidden files skipped), in name order.
+public func expandInputs(_ inputs: [String]) throws(PipelineError) -> [String] {
+    var paths: [String] = []
+    let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "tif", "tiff"]
+    for input in inputs {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
+            throw PipelineError("\(input): no such file or folder")
+        }
+        if isDirectory.boolValue {
+            let names: [String]
+            do {
+                names = try FileManager.default.contentsOfDirectory(atPath: input)
+            } catch {
+                throw PipelineError("\(input): cannot list the folder")
+            }
+            let images = names.filter { !$0.hasPrefix(".") && imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
+                .sorted { $0.localizedStandardCompare($1) == .orderedAscending }
+            guard !images.isEmpty else { throw PipelineError("\(input): no PNG, JPEG or TIFF images in this folder") }
+            paths += images.map { (input as NSString).appendingPathComponent($0) }
+        } else {
+            paths.append(input)
+        }
+    }
+    return paths
+}
+
+/// Runs `body` for indices `0..<count` on up to `threads` threads and returns the results in index
+/// order. Work is handed out one index at a time, so slow items do not hold up the rest.
+public func parallelMap<T: Sendable>(count: Int, threads: Int, _ body: @Sendable (Int) -> T) -> [T] {
+    let box = WorkQueue<T>(count)
+    DispatchQueue.concurrentPerform(iterations: max(1, min(threads, count))) { _ in
+        while true {
+            box.lock.lock()
+            let i = box.next
+            box.next += 1
+            box.lock.unlock()
+            guard i < count else { return }
+            let r = body(i)
+            box.lock.lock()
+            box.results[i] = r
+            box.lock.unlock()
+        }
+    }
+    return box.results.map { $0! }
+}
+
+/// Shared state of `parallelMap`: the next index to hand out and the results, behind one lock.
+private final class WorkQueue<T>: @unchecked Sendable {
+    var results: [T?]
+    var next = 0
+    let lock = NSLock()
+    init(_ n: Int) { results = [T?](repeating: nil, count: n) }
+}

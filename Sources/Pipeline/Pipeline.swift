@@ -1,1 +1,0 @@
-// Pipeline: see README.md (placeholder until the module lands)

@@ -1,1 +1,0 @@
-// Reports: see README.md (placeholder until the module lands)

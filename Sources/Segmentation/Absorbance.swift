@@ -1,0 +1,113 @@
+import ImageCodecs
+
+/// Per-pixel stain absorbance relative to the slide's own background.
+///
+/// For each channel `c`, `A_c = 1 − I_c / B_c(x, y)`: 0 on empty glass, towards 1 where the stain
+/// absorbs all light; the background `B` is estimated locally, so uneven illumination and the colour
+/// cast of each camera and stain cancel out. Red cells absorb mostly green (haemoglobin, eosin);
+/// leukocyte nuclei and parasite chromatin (azure/methylene blue) absorb red as well.
+public struct Absorbance: Sendable {
+    /// Green-channel absorbance: the red-cell signal.
+    public var green: Plane
+    /// Red-channel absorbance: the nucleus/chromatin signal.
+    public var red: Plane
+    /// The background colour at the image centre (for reports and debugging).
+    public var backgroundRGB: (Float, Float, Float)
+
+    /// Computes absorbance planes for `image`.
+    ///
+    /// The background is the mean colour of pixels brighter (in green) than the image's Otsu threshold,
+    /// averaged over blocks of about 1/8 of the shorter side, blocks without enough background filled
+    /// from their neighbours, then interpolated bilinearly. Cost: three passes over the image.
+    public init(_ image: RGBImage) {
+        let w = image.width, h = image.height
+        let n = w * h
+        // 1. Split glass from stain with Otsu on the green channel.
+        var histogram = [Double](repeating: 0, count: 256)
+        image.pixels.withUnsafeBufferPointer { p in
+            for i in 0..<n { histogram[Int(p[3 * i + 1])] += 1 }
+        }
+        let threshold = otsuThreshold(histogram: histogram) ?? 127
+
+        // 2. Block means of background pixels.
+        let block = max(8, min(w, h) / 8)
+        let bw = (w + block - 1) / block, bh = (h + block - 1) / block
+        var sums = [Double](repeating: 0, count: bw * bh * 3)
+        var counts = [Int](repeating: 0, count: bw * bh)
+        image.pixels.withUnsafeBufferPointer { p in
+            for y in 0..<h {
+                let by = y / block
+                for x in 0..<w {
+                    let i = 3 * (y * w + x)
+                    guard Int(p[i + 1]) > threshold else { continue }
+                    let b = by * bw + x / block
+                    counts[b] += 1
+                    sums[3 * b] += Double(p[i]); sums[3 * b + 1] += Double(p[i + 1]); sums[3 * b + 2] += Double(p[i + 2])
+                }
+            }
+        }
+        var grid = [Float](repeating: 0, count: bw * bh * 3)
+        var known = [Bool](repeating: false, count: bw * bh)
+        let minCount = max(1, block * block / 20)
+        for b in 0..<(bw * bh) where counts[b] >= minCount {
+            known[b] = true
+            for c in 0..<3 { grid[3 * b + c] = Float(sums[3 * b + c] / Double(counts[b])) }
+        }
+        if !known.contains(true) {
+            // No clear glass anywhere: use the brightest green level seen as a flat background.
+            let brightest = Float(histogram.lastIndex(where: { $0 > 0 }) ?? 255)
+            for b in 0..<(bw * bh) { known[b] = true; grid[3 * b] = brightest; grid[3 * b + 1] = brightest; grid[3 * b + 2] = brightest }
+        }
+        // Fill unknown blocks from known neighbours, ring by ring.
+        while known.contains(false) {
+            var next = known
+            for by in 0..<bh {
+                for bx in 0..<bw where !known[by * bw + bx] {
+                    var acc: (Float, Float, Float) = (0, 0, 0), k: Float = 0
+                    for (dx, dy) in [(-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (1, 1), (-1, 1), (1, -1)] {
+                        let nx = bx + dx, ny = by + dy
+                        guard nx >= 0, ny >= 0, nx < bw, ny < bh, known[ny * bw + nx] else { continue }
+                        let j = 3 * (ny * bw + nx)
+                        acc.0 += grid[j]; acc.1 += grid[j + 1]; acc.2 += grid[j + 2]; k += 1
+                    }
+                    if k > 0 {
+                        let j = 3 * (by * bw + bx)
+                        grid[j] = acc.0 / k; grid[j + 1] = acc.1 / k; grid[j + 2] = acc.2 / k
+                        next[by * bw + bx] = true
+                    }
+                }
+            }
+            known = next
+        }
+
+        // 3. Absorbance with the bilinearly interpolated background.
+        var green = [Float](repeating: 0, count: n)
+        var red = [Float](repeating: 0, count: n)
+        image.pixels.withUnsafeBufferPointer { p in
+            green.withUnsafeMutableBufferPointer { ag in
+                red.withUnsafeMutableBufferPointer { ar in
+                    for y in 0..<h {
+                        let gy = max(0, min(Float(bh - 1), (Float(y) + 0.5) / Float(block) - 0.5))
+                        let y0 = Int(gy), y1 = min(bh - 1, y0 + 1), fy = gy - Float(y0)
+                        for x in 0..<w {
+                            let gx = max(0, min(Float(bw - 1), (Float(x) + 0.5) / Float(block) - 0.5))
+                            let x0 = Int(gx), x1 = min(bw - 1, x0 + 1), fx = gx - Float(x0)
+                            @inline(__always) func bg(_ c: Int) -> Float {
+                                let a = grid[3 * (y0 * bw + x0) + c] * (1 - fx) + grid[3 * (y0 * bw + x1) + c] * fx
+                                let b = grid[3 * (y1 * bw + x0) + c] * (1 - fx) + grid[3 * (y1 * bw + x1) + c] * fx
+                                return max(1, a * (1 - fy) + b * fy)
+                            }
+                            let i = y * w + x
+                            ag[i] = 1 - Float(p[3 * i + 1]) / bg(1)
+                            ar[i] = 1 - Float(p[3 * i]) / bg(0)
+                        }
+                    }
+                }
+            }
+        }
+        self.green = Plane(width: w, height: h, values: green)
+        self.red = Plane(width: w, height: h, values: red)
+        let cb = 3 * ((bh / 2) * bw + bw / 2)
+        self.backgroundRGB = (grid[cb], grid[cb + 1], grid[cb + 2])
+    }
+}

@@ -1,1 +1,0 @@
-// Segmentation: see README.md (placeholder until the module lands)

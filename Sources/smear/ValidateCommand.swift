@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import ImageCodecs
+import Pipeline
+import Reports
+import Segmentation
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare the cell count with expert annotations.",
+        discussion: """
+        Runs the same analysis as `smear analyze` on every image in IMAGES_DIR that the annotation file \
+        names, and compares the counted red cells with the annotated ones. The annotation file is CSV \
+        with the header image,x,y,width,height,class,source_label: a box (x, y = top-left corner) or, \
+        with width and height empty, a point at the cell centre; class is uninfected, parasitized, \
+        leukocyte, platelet or unknown.
+
+        Annotations touching the image border (points: closer than one cell radius) and detections \
+        marked border are ignored. Red cells are matched one-to-one: a box to the detection with the \
+        highest box IoU (at least 0.3), a point to the nearest detection whose mask contains it. \
+        Prints recall, precision, count ratio (detected / annotated) per image and overall, and the \
+        leukocyte exclusion rate where leukocytes are annotated. With --out, writes validation.json, \
+        validation.csv and overlays/NAME.png (annotations drawn: matched white, missed red).
+        """)
+
+    @Argument(help: "Folder of field images.")
+    var imagesDir: String
+
+    @Option(help: "Annotation file (cells.csv format).")
+    var truth: String
+
+    @Option(help: "Output folder for validation.json, validation.csv and overlays.")
+    var out: String?
+
+    @Option(help: "Typical red-cell diameter in pixels (default: estimated from each image).")
+    var cellDiameter: Double?
+
+    @Flag(help: "Print only the overall figures, not one line per image.")
+    var summary = false
+
+    @Flag(help: "Print validation.json to standard output instead of the table.")
+    var json = false
+
+    @Option(help: "Threads to use.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func run() throws {
+        let annotations = try Annotation.load(csv: truth)
+        let paths = try expandInputs([imagesDir]).filter { annotations[($0 as NSString).lastPathComponent] != nil }
+        guard !paths.isEmpty else { throw PipelineError("\(imagesDir): no image in this folder is named in \(truth)") }
+        let folder = try out.map { try OutputFolder(path: $0) }
+        var parameters = SegmentationParameters(cellDiameter: cellDiameter)
+        let env = ProcessInfo.processInfo.environment  // TUNING-HACK
+        if let v = env["SMEAR_SCORE"].flatMap(Double.init) { parameters.minCentreScore = v }
+        if let v = env["SMEAR_SEP"].flatMap(Double.init) { parameters.minCentreSeparation = v }
+        let analyzer = FieldAnalyzer(segmenter: CellSegmenter(parameters: parameters))
+        let overlayNames = uniqueOverlayNames(paths)
+        let progress = Progress(total: paths.count, enabled: true)
+        let results = parallelMap(count: paths.count, threads: threads) { i -> Result<FieldValidation, PipelineError> in
+            defer { progress.step(paths[i]) }
+            do throws(PipelineError) {
+                let (field, image) = try analyzer.analyze(path: paths[i])
+                let truth = annotations[field.name] ?? []
+                let validation = FieldValidation(image: field.name, segmentation: field.segmentation, annotations: truth)
+                if let folder {
+                    let overlay = Overlay.renderValidation(image, name: field.name, segmentation: field.segmentation,
+                                                           annotations: truth, validation: validation)
+                    do {
+                        try folder.write(Data(ImageCodecs.encodePNG(overlay)), to: overlayNames[i])
+                    } catch {
+                        throw PipelineError("\(field.name): \(error)")
+                    }
+                }
+                return .success(validation)
+            } catch {
+                return .failure(error)
+            }
+        }
+        progress.finish()
+        var fields: [FieldValidation] = []
+        var failures: [AnalysisReport.Failure] = []
+        for (i, r) in results.enumerated() {
+            switch r {
+            case .success(let v): fields.append(v)
+            case .failure(let e):
+                failures.append(AnalysisReport.Failure(file: paths[i], error: e.description))
+                printError(e.description)
+            }
+        }
+        let report = ValidationReport(version: smearVersion, summary: ValidationSummary(fields: fields), failures: failures)
+        let json = try report.json()
+        if let folder {
+            try folder.write(json, to: "validation.json")
+            try folder.write(Data(report.csv().utf8), to: "validation.csv")
+            try folder.commit()
+        }
+        if self.json {
+            FileHandle.standardOutput.write(json)
+        } else {
+            print(report.text(perImage: !summary), terminator: "")
+        }
+        if !failures.isEmpty { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,70 @@
+import Testing
+import ImageCodecs
+import Segmentation
+
+@Suite struct DetectedObjectTests {
+    /// An L-shaped object in a 4×3 box at (5, 2):
+    /// ```
+    /// #...
+    /// #...
+    /// ###.
+    /// ```
+    static let object = DetectedObject(id: 1, x: 5, y: 2, mask: TestImages.binary([
+        "#...",
+        "#...",
+        "###.",
+    ]), status: .counted)
+
+    @Test func areaAndCentroid() {
+        let o = Self.object
+        #expect(o.area == 5)
+        #expect(o.width == 4 && o.height == 3)
+        // Mask pixels (0,0), (0,1), (0,2), (1,2), (2,2): mean x = 3/5, mean y = 7/5.
+        #expect(abs(o.centroidX - (5 + 0.6)) < 1e-12)
+        #expect(abs(o.centroidY - (2 + 1.4)) < 1e-12)
+    }
+
+    @Test func emptyMaskCentroidIsTheBoxCentre() {
+        let o = DetectedObject(id: 1, x: 10, y: 20, mask: BinaryImage(width: 4, height: 6), status: .debris)
+        #expect(o.area == 0)
+        #expect(o.centroidX == 12 && o.centroidY == 23)
+    }
+
+    @Test func containsUsesImageCoordinates() {
+        let o = Self.object
+        #expect(o.contains(x: 5, y: 2))
+        #expect(o.contains(x: 7, y: 4))
+        #expect(!o.contains(x: 6, y: 2))   // in the box, not in the mask
+        #expect(!o.contains(x: 8, y: 4))   // last column of the box is empty
+        #expect(!o.contains(x: 4, y: 4))   // left of the box
+        #expect(!o.contains(x: 5, y: 5))   // below the box
+        #expect(!o.contains(x: 0, y: 0))
+    }
+
+    @Test func cropKeepsMaskPixelsAndBlackensTheRest() {
+        var field = RGBImage(width: 12, height: 8)
+        for y in 0..<8 { for x in 0..<12 { field[x, y] = (UInt8(10 + x), UInt8(100 + y), 200) } }
+        let o = Self.object
+        let crop = o.crop(from: field)
+        #expect(crop.width == 4 && crop.height == 3)
+        for my in 0..<3 {
+            for mx in 0..<4 {
+                let got = crop[mx, my]
+                if o.mask[mx, my] {
+                    let want = field[o.x + mx, o.y + my]
+                    #expect(got == want, "(\(mx), \(my))")
+                } else {
+                    #expect(got == (0, 0, 0), "(\(mx), \(my))")
+                }
+            }
+        }
+    }
+
+    @Test func cropOfABoxAtTheFieldCorner() {
+        var field = RGBImage(width: 3, height: 2)
+        for y in 0..<2 { for x in 0..<3 { field[x, y] = (UInt8(x), UInt8(y), 7) } }
+        let full = BinaryImage(width: 2, height: 2, bits: [1, 1, 1, 1])
+        let crop = DetectedObject(id: 1, x: 1, y: 0, mask: full, status: .border).crop(from: field)
+        #expect(crop.pixels == [1, 0, 7, 2, 0, 7, 1, 1, 7, 2, 1, 7])
+    }
+}
