@@ -83,7 +83,7 @@ struct Evaluate: ParsableCommand {
         let e = Evaluation(probabilities: probabilities, labels: set.labels, classNames: m.classNames, positive: m.positiveClassIndex)
         if json {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(e), as: UTF8.self))
             return
         }

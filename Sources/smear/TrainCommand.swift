@@ -162,7 +162,7 @@ struct Train: ParsableCommand {
             var line = String(format: "epoch %d/%d loss %.4f acc %.2f%% lr %.2e %.0f img/s %.1f s", summary.epoch, epochs,
                               summary.loss, 100 * summary.accuracy, summary.learningRate, summary.imagesPerSecond, summary.seconds)
             if let v = summary.validation {
-                line += String(format: " | val loss %.4f acc %.2f%% AUC %.4f", v.loss, 100 * v.accuracy, v.auc ?? .nan)
+                line += String(format: " | val loss %.4f acc %.2f%% AUC %@", v.loss, 100 * v.accuracy, v.auc.map { String(format: "%.4f", $0) } ?? "n/a")
             }
             bar.finish(line + (summary.improved ? " *" : ""))
             if summary.improved {
@@ -179,8 +179,9 @@ struct Train: ParsableCommand {
             final.epochs = trainer.epochsDone
             final.seconds = Date().timeIntervalSince(started)
             try write(model, weights: best, record: final)
-            stderrLine(String(format: "kept epoch %d of %d: validation accuracy %.2f%%, AUC %.4f → %@ (%d bytes); %.0f s, peak memory %.0f MB",
-                              final.bestEpoch, final.epochs, 100 * final.validationAccuracy, final.validationAUC ?? .nan, out,
+            stderrLine(String(format: "kept epoch %d of %d: validation accuracy %.2f%%, AUC %@ → %@ (%d bytes); %.0f s, peak memory %.0f MB",
+                              final.bestEpoch, final.epochs, 100 * final.validationAccuracy,
+                              final.validationAUC.map { String(format: "%.4f", $0) } ?? "n/a", out,
                               (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0,
                               final.seconds, Double(peakResidentBytes()) / 1e6))
         }
