@@ -13,11 +13,15 @@ public struct TrainingOptions: Sendable {
     public var labelSmoothing: Float
     public var augmentation: Augmentation
     public var seed: UInt64
+    /// Decay of the exponential moving average of the weights that is validated and saved
+    /// (`a ← decay·a + (1 − decay)·w` after every step); 0 validates and saves the raw weights.
+    public var averageDecay: Float
 
     public init(epochs: Int, batchSize: Int, optimizer: OptimizerSettings, warmupEpochs: Int = 1, patience: Int = 0,
-                labelSmoothing: Float = 0, augmentation: Augmentation = Augmentation(), seed: UInt64 = 1) {
+                labelSmoothing: Float = 0, augmentation: Augmentation = Augmentation(), seed: UInt64 = 1, averageDecay: Float = 0) {
         self.epochs = epochs; self.batchSize = batchSize; self.optimizer = optimizer; self.warmupEpochs = warmupEpochs
         self.patience = patience; self.labelSmoothing = labelSmoothing; self.augmentation = augmentation; self.seed = seed
+        self.averageDecay = averageDecay
     }
 }
 
@@ -42,7 +46,8 @@ public struct EpochSummary: Sendable {
 /// Each epoch shuffles the training set, augments every image with a generator derived from
 /// (seed, epoch, position) — so a run is reproducible and resumable — runs forward, softmax
 /// cross-entropy, backward and one optimizer step per batch, then evaluates the validation set in
-/// inference mode. The score for keeping an epoch is validation accuracy (ties: lower loss).
+/// inference mode. The score for keeping an epoch is validation accuracy (ties: lower loss). With
+/// `averageDecay` the validated (and saved) weights are a moving average of the trained ones.
 public final class Trainer {
     public let model: Model
     public let options: TrainingOptions
@@ -52,6 +57,8 @@ public final class Trainer {
     public private(set) var bestEpoch = 0
     public private(set) var bestScore = -Double.infinity
     private let input: Buffer, probabilities: Buffer, dLogits: Buffer
+    /// Moving averages of the parameters (empty when `averageDecay` is 0).
+    private let averages: [Buffer]
 
     public init(model: Model, train: ImageSet, validation: ImageSet?, options: TrainingOptions,
                 resume: (ModelFile.Checkpoint, [Float])? = nil) {
@@ -61,11 +68,12 @@ public final class Trainer {
         input = Buffer(count: batch * model.network.inputShape.count)
         probabilities = Buffer(count: batch * model.network.classes)
         dLogits = Buffer(count: batch * model.network.classes)
+        averages = options.averageDecay > 0 ? model.network.parameters.map { Buffer($0.value.array) } : []
         if let (state, moments) = resume {
             optimizer.step = state.step
             epochsDone = state.epoch; bestEpoch = state.bestEpoch; bestScore = state.bestScore
             var offset = 0
-            for b in optimizer.first + optimizer.second {
+            for b in optimizer.first + optimizer.second + averages {
                 for i in 0 ..< b.count { b[i] = moments[offset + i] }
                 offset += b.count
             }
@@ -113,6 +121,11 @@ public final class Trainer {
             net.backward(input.pointer, dLogits: dLogits.pointer, batch: indices.count, mode: .training)
             lr = learningRate(step: optimizer.step)
             optimizer.update(learningRate: lr)
+            let d = options.averageDecay
+            for (a, p) in zip(averages, net.parameters) {
+                let ap = a.pointer, w = p.value.pointer
+                for i in 0 ..< a.count { ap[i] = d * ap[i] + (1 - d) * w[i] }
+            }
             lossSum += Double(loss) * Double(indices.count)
             for (n, y) in labels.enumerated() {
                 let row = probabilities.pointer + n * k
@@ -125,7 +138,7 @@ public final class Trainer {
                                    secondsLeft: Double(stepsPerEpoch * bs - seen) / rate))
         }
         let seconds = Date().timeIntervalSince(start)
-        let evaluation = validation.map { evaluate($0) }
+        let evaluation = validation.map { set in withEvaluationWeights { evaluate(set) } }
         epochsDone = epoch
         let score = evaluation.map { $0.accuracy - 1e-6 * $0.loss } ?? Double(epoch)
         let improved = score > bestScore
@@ -157,9 +170,19 @@ public final class Trainer {
         return result
     }
 
-    /// The state `--resume` needs: optimizer moments and counters.
+    /// Runs `body` with the weights that are validated and saved (the moving average, if enabled) in the
+    /// model, then puts the trained weights back.
+    public func withEvaluationWeights<T>(_ body: () throws -> T) rethrows -> T {
+        guard !averages.isEmpty else { return try body() }
+        let parameters = model.network.parameters, trained = parameters.map(\.value.array)
+        for (p, a) in zip(parameters, averages) { p.value.pointer.update(from: a.pointer, count: a.count) }
+        defer { for (p, t) in zip(parameters, trained) { p.value.set(t) } }
+        return try body()
+    }
+
+    /// The state `--resume` needs: optimizer moments (then the weight averages) and counters.
     public func checkpoint() -> (ModelFile.Checkpoint, [Float]) {
-        let moments = (optimizer.first + optimizer.second).flatMap(\.array)
+        let moments = (optimizer.first + optimizer.second + averages).flatMap(\.array)
         return (ModelFile.Checkpoint(settings: optimizer.settings, step: optimizer.step, epoch: epochsDone,
                                      bestEpoch: bestEpoch, bestScore: bestScore, moments: moments.count), moments)
     }

@@ -154,8 +154,8 @@ public struct NetworkSpec: Equatable, Sendable, Codable, CustomStringConvertible
 
     /// Named architectures, selectable with `smear train --arch NAME`.
     public static let presets: [(name: String, about: String, spec: String)] = [
-        ("cells", "the bundled malaria cell model: 48×48 input, four conv–BN–ReLU blocks, global pooling",
-         "input 48x48x3, conv 16 3x3 stride 2, bn, relu, conv 32 3x3, bn, relu, maxpool 2, conv 48 3x3, bn, relu, maxpool 2, conv 96 3x3, bn, relu, gap, dropout 0.2, dense classes"),
+        ("cells", "the bundled malaria cell model: 48×48 input, four conv–BN–ReLU blocks (two strided), global pooling; 8.8 MFLOP",
+         "input 48x48x3, conv 16 3x3 stride 2, bn, relu, conv 32 3x3 stride 2, bn, relu, conv 48 3x3, bn, relu, maxpool 2, conv 96 3x3, bn, relu, gap, dropout 0.2, dense classes"),
         ("seed", "the Keras seed CNN (310,732 parameters with 2 classes), for speed comparisons",
          "input 50x50x3, conv 32 3x3, relu, maxpool 2, bn, conv 64 3x3, relu, maxpool 2, bn, conv 64 3x3, relu, maxpool 2, bn, dense 110, relu, dense classes"),
         ("tiny", "a few thousand parameters on 16×16 inputs, for tests and smoke runs",

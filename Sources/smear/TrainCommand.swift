@@ -33,7 +33,7 @@ struct Train: ParsableCommand {
     var fit: Preprocessing.Fit = .pad
 
     @Option(help: "Maximum number of epochs.")
-    var epochs: Int = 30
+    var epochs: Int = 40
 
     @Option(help: "Images per training step.")
     var batchSize: Int = 64
@@ -45,7 +45,7 @@ struct Train: ParsableCommand {
     var learningRate: Float = 0.002
 
     @Option(help: "Weight decay on convolution and dense kernels.")
-    var weightDecay: Float = 1e-4
+    var weightDecay: Float = 0.005
 
     @Option(help: "SGD momentum or Adam β1.")
     var momentum: Float = 0.9
@@ -54,7 +54,7 @@ struct Train: ParsableCommand {
     var warmup: Int = 1
 
     @Option(help: "Stop after this many epochs without a better validation accuracy (0: never).")
-    var patience: Int = 8
+    var patience: Int = 12
 
     @Option(help: "Label smoothing of the cross-entropy targets (helps with label noise).")
     var labelSmoothing: Float = 0.05
@@ -79,6 +79,9 @@ struct Train: ParsableCommand {
 
     @Option(help: "Augmentation: hue rotation up to ±this many radians.")
     var hue: Float = 0.05
+
+    @Option(help: "Validate and save a moving average of the weights with this decay per step (0: the raw weights).")
+    var average: Float = 0.999
 
     @Flag(help: "Continue the run whose checkpoint is OUT.checkpoint (same data and options).")
     var resume = false
@@ -143,7 +146,8 @@ struct Train: ParsableCommand {
             epochs: epochs, batchSize: batchSize,
             optimizer: OptimizerSettings(kind: optimizer, learningRate: learningRate, weightDecay: weightDecay, momentum: momentum),
             warmupEpochs: warmup, patience: validationSet == nil ? 0 : patience, labelSmoothing: labelSmoothing,
-            augmentation: noAugment ? .none : Augmentation(brightness: brightness, contrast: contrast, hue: hue), seed: seed)
+            augmentation: noAugment ? .none : Augmentation(brightness: brightness, contrast: contrast, hue: hue), seed: seed,
+            averageDecay: average)
         let trainer = Trainer(model: model, train: trainSet, validation: validationSet, options: options, resume: resumeState)
         var best: [[Float]]?
         if resumeState != nil, trainer.bestEpoch > 0, let (bestModel, _) = try? ModelFile.load(path: out) {
@@ -166,7 +170,7 @@ struct Train: ParsableCommand {
             }
             bar.finish(line + (summary.improved ? " *" : ""))
             if summary.improved {
-                best = model.network.parameters.map(\.value.array) + model.network.state.map(\.array)
+                best = trainer.withEvaluationWeights { model.network.parameters.map(\.value.array) } + model.network.state.map(\.array)
                 bestRecord = record(summary: summary, trainer: trainer, trainGroups: trainGroups, validationGroups: validationGroups,
                                     command: command, seconds: Date().timeIntervalSince(started))
                 try write(model, weights: best!, record: bestRecord!)
@@ -207,7 +211,7 @@ struct Train: ParsableCommand {
             dataset: (dataset as NSString).lastPathComponent, groupPattern: groupPattern, validationFraction: validationFraction,
             seed: seed, trainImages: trainer.train.count, validationImages: trainer.validation?.count ?? 0,
             trainGroups: trainGroups, validationGroups: validationGroups,
-            optimizer: "\(s.kind.rawValue) lr \(s.learningRate) wd \(s.weightDecay) momentum \(s.momentum), warm-up \(warmup), cosine, label smoothing \(labelSmoothing)",
+            optimizer: "\(s.kind.rawValue) lr \(s.learningRate) wd \(s.weightDecay) momentum \(s.momentum), warm-up \(warmup), cosine, label smoothing \(labelSmoothing), weight average \(average)",
             batchSize: batchSize, epochs: summary.epoch, bestEpoch: summary.epoch,
             validationAccuracy: summary.validation?.accuracy ?? summary.accuracy, validationAUC: summary.validation?.auc,
             validationLoss: summary.validation?.loss ?? summary.loss, initialisedFrom: initModel, command: command, seconds: seconds)

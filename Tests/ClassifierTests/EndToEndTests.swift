@@ -38,6 +38,23 @@ struct EndToEndTests {
         #expect(cam.overlay(on: crops[0]).width == crops[0].width)
     }
 
+    @Test func weightAverageIsValidatedThenTrainedWeightsComeBack() throws {
+        let folder = try LabelledFolder(root: fixtureCells, groupKey: GroupKey())
+        let model = Model(network: Network(spec: NetworkSpec.preset("tiny")!.resolved(classes: 2), seed: 2),
+                          classNames: folder.classNames, preprocessing: Preprocessing())
+        let set = try ImageSet(entries: folder.entries, preprocessing: model.preprocessing, width: 16, height: 16)
+        let trainer = Trainer(model: model, train: set, validation: set,
+                              options: TrainingOptions(epochs: 2, batchSize: 8, optimizer: OptimizerSettings(kind: .adam, learningRate: 0.05),
+                                                       seed: 3, averageDecay: 0.5))
+        _ = trainer.runEpoch { _ in }
+        let trained = model.tensors.flatMap(\.array)
+        let averaged = trainer.withEvaluationWeights { model.network.parameters.flatMap(\.value.array) }
+        #expect(averaged != Array(trained.prefix(averaged.count)))
+        #expect(model.tensors.flatMap(\.array) == trained)
+        let (state, moments) = trainer.checkpoint()
+        #expect(state.moments == 3 * averaged.count && moments.suffix(averaged.count).elementsEqual(averaged))
+    }
+
     @Test func sameSeedSameModel() throws {
         let folder = try LabelledFolder(root: fixtureCells, groupKey: GroupKey())
         func run() throws -> [Float] {
