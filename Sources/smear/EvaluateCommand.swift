@@ -17,8 +17,9 @@ struct Evaluate: ParsableCommand {
 
             --speed instead times the network (of --model, or an untrained --arch) alone on synthetic inputs (inference mode, like a framework's \
             model call on a ready tensor) at each --batch-sizes entry, and the full path from crops of \
-            --crop-size pixels (fit, resize, network), reporting the median of --repeats runs and the peak \
-            resident memory.
+            --crop-size pixels (fit, resize, network), reporting the median of --repeats runs, the CPU time \
+            per image of the network runs (all threads; steadier than wall time when other processes share \
+            the cores) and the peak resident memory.
             """)
 
     enum Split: String, ExpressibleByArgument, CaseIterable { case all, validation, train }
@@ -122,7 +123,9 @@ struct Evaluate: ParsableCommand {
         var rng = SeededGenerator(seed: 1)
         for batch in sizes {
             let input = Buffer((0 ..< batch * net.inputShape.count).map { _ in rng.uniform() })
+            let cpuBefore = cpuSeconds()
             let network = median(repeats) { net.forward(input.pointer, batch: batch, mode: .inference) }
+            let cpuPerImage = (cpuSeconds() - cpuBefore) / Double((repeats + 1) * batch)
             let w = cropSize, h = cropSize * 3 / 4
             var crops: [RGBImage] = []
             for _ in 0 ..< batch {
@@ -130,11 +133,18 @@ struct Evaluate: ParsableCommand {
                 crops.append(RGBImage(width: w, height: h, pixels: pixels))
             }
             let full = median(repeats) { _ = classifier.probabilities(crops) }
-            print(String(format: "batch %4d: network %8.3f ms = %8.0f images/s (%.1f GFLOP/s) | from %d×%d crops %8.3f ms = %8.0f cells/s",
+            print(String(format: "batch %4d: network %8.3f ms = %8.0f images/s (%.1f GFLOP/s, %.1f µs CPU per image) | from %d×%d crops %8.3f ms = %8.0f cells/s",
                          batch, network * 1e3, Double(batch) / network, Double(batch * net.spec.flopsPerSample) / network / 1e9,
-                         w, h, full * 1e3, Double(batch) / full))
+                         cpuPerImage * 1e6, w, h, full * 1e3, Double(batch) / full))
         }
         print(String(format: "peak resident memory %.0f MB", Double(peakResidentBytes()) / 1e6))
+    }
+
+    /// User + system CPU time of this process so far, in seconds (all threads).
+    private func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     /// Median wall time in seconds of `runs` calls after one warm-up call.
