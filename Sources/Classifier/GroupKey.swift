@@ -4,9 +4,9 @@
 /// The key is the first capture group that took part in the first match of `pattern` in the file name
 /// (or the whole match if the pattern has no groups). Names that do not match are their own group.
 public struct GroupKey: Sendable {
-    /// NIH malaria cells: `C33P1thinF_…` → `P1`; names without a P number (`C1_thinF_…`, `C201ThinF_…`)
-    /// are uninfected-only patients keyed by their C number → `C1`, `C201`.
-    public static let nihPattern = #"^C\d+(P\d+)|^(C\d+)"#
+    /// NIH malaria cells: `C33P1thinF_…` → `P1` (also `C37BP2_thinF_…` → `P2`); names without a P number
+    /// (`C1_thinF_…`, `C201ThinF_…`) are uninfected-only patients keyed by their C number → `C1`, `C201`.
+    public static let nihPattern = #"^C\d+[A-Za-z]?(P\d+)|^(C\d+)"#
 
     public let pattern: String
     private nonisolated(unsafe) let regex: Regex<AnyRegexOutput>

@@ -1,7 +1,8 @@
 /// A sequential network built from a `NetworkSpec`, with the activation buffers of its batch.
 ///
-/// `forward` keeps every layer's output so that `backward` (and Grad-CAM) can use it; buffers grow to the
-/// largest batch seen and are reused. Not thread-safe: one forward/backward at a time (each pass is itself
+/// A training (or `keepActivations`) `forward` keeps the layer outputs that `backward` and Grad-CAM use;
+/// an inference forward streams chunks through small per-thread buffers. Buffers grow to the largest batch
+/// seen and are reused. Not thread-safe: one forward/backward at a time (each pass is itself
 /// parallel across `Parallel.threads`).
 public final class Network {
     public let spec: NetworkSpec
@@ -180,7 +181,8 @@ public final class Network {
         return result
     }
 
-    /// The output `[batch, layers[index].outputShape]` of layer `index` from the last forward.
+    /// The output `[batch, layers[index].outputShape]` of layer `index` from the last forward that kept its
+    /// activations (a convolution absorbed by a following ReLU has none: use the ReLU's).
     public func output(ofLayer index: Int) -> UnsafePointer<Float> { UnsafePointer(activations[index].pointer) }
 
     /// Back-propagates `dLogits[batch, classes]` through the layers of the last forward (same `input`,

@@ -14,6 +14,7 @@ struct DataTests {
         let key = try GroupKey()
         #expect(key.key("C33P1thinF_IMG_20150619_114756a_cell_179.png") == "P1")
         #expect(key.key("C101P62ThinF_IMG_20150918_151006_cell_61.png") == "P62")
+        #expect(key.key("C37BP2_thinF_IMG_20150620_132847a_cell_60.png") == "P2")
         #expect(key.key("C1_thinF_IMG_20150604_104722_cell_115.png") == "C1")
         #expect(key.key("C201ThinF_IMG_20151029_143224_cell_13.png") == "C201")
         #expect(key.key("unrelated.png") == nil)
