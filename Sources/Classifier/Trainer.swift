@@ -36,6 +36,9 @@ public struct EpochSummary: Sendable {
     public var epoch: Int
     public var loss: Double, accuracy: Double, learningRate: Float
     public var seconds: Double, imagesPerSecond: Double
+    /// Process CPU time (all threads) of the training part of the epoch: steadier than `seconds` when
+    /// other processes share the cores.
+    public var cpuSeconds: Double
     public var validation: Evaluation?
     /// Whether this epoch beat every earlier one (and so is the one to keep).
     public var improved: Bool
@@ -107,7 +110,7 @@ public final class Trainer {
         var shuffler = SeededGenerator(seed: options.seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(epoch))
         order.shuffle(using: &shuffler)
         let net = model.network, k = net.classes, bs = options.batchSize
-        let start = Date()
+        let start = Date(), cpuStart = processCPUSeconds()
         var lossSum = 0.0, correct = 0, seen = 0
         var lr: Float = 0
         for step in 0 ..< stepsPerEpoch {
@@ -137,14 +140,14 @@ public final class Trainer {
                                    accuracy: Double(correct) / Double(seen), imagesPerSecond: rate,
                                    secondsLeft: Double(stepsPerEpoch * bs - seen) / rate))
         }
-        let seconds = Date().timeIntervalSince(start)
+        let seconds = Date().timeIntervalSince(start), cpu = processCPUSeconds() - cpuStart
         let evaluation = validation.map { set in withEvaluationWeights { evaluate(set) } }
         epochsDone = epoch
         let score = evaluation.map { $0.accuracy - 1e-6 * $0.loss } ?? Double(epoch)
         let improved = score > bestScore
         if improved { bestScore = score; bestEpoch = epoch }
         return EpochSummary(epoch: epoch, loss: lossSum / Double(max(seen, 1)), accuracy: Double(correct) / Double(max(seen, 1)),
-                            learningRate: lr, seconds: seconds, imagesPerSecond: Double(seen) / max(seconds, 1e-9),
+                            learningRate: lr, seconds: seconds, imagesPerSecond: Double(seen) / max(seconds, 1e-9), cpuSeconds: cpu,
                             validation: evaluation, improved: improved)
     }
 
@@ -209,4 +212,11 @@ public final class Trainer {
             }
         }
     }
+}
+
+/// User + system CPU time of this process so far (all threads), in seconds.
+public func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }

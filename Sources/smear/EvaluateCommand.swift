@@ -123,9 +123,9 @@ struct Evaluate: ParsableCommand {
         var rng = SeededGenerator(seed: 1)
         for batch in sizes {
             let input = Buffer((0 ..< batch * net.inputShape.count).map { _ in rng.uniform() })
-            let cpuBefore = cpuSeconds()
+            let cpuBefore = processCPUSeconds()
             let network = median(repeats) { net.forward(input.pointer, batch: batch, mode: .inference) }
-            let cpuPerImage = (cpuSeconds() - cpuBefore) / Double((repeats + 1) * batch)
+            let cpuPerImage = (processCPUSeconds() - cpuBefore) / Double((repeats + 1) * batch)
             let w = cropSize, h = cropSize * 3 / 4
             var crops: [RGBImage] = []
             for _ in 0 ..< batch {
@@ -138,13 +138,6 @@ struct Evaluate: ParsableCommand {
                          cpuPerImage * 1e6, w, h, full * 1e3, Double(batch) / full))
         }
         print(String(format: "peak resident memory %.0f MB", Double(peakResidentBytes()) / 1e6))
-    }
-
-    /// User + system CPU time of this process so far, in seconds (all threads).
-    private func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     /// Median wall time in seconds of `runs` calls after one warm-up call.

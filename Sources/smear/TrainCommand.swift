@@ -163,8 +163,9 @@ struct Train: ParsableCommand {
                                   ProgressLine.bar(Double(p.batch) / Double(p.batches)), p.batch, p.batches, p.loss,
                                   100 * p.accuracy, p.imagesPerSecond, ProgressLine.duration(p.secondsLeft)))
             }
-            var line = String(format: "epoch %d/%d loss %.4f acc %.2f%% lr %.2e %.0f img/s %.1f s", summary.epoch, epochs,
-                              summary.loss, 100 * summary.accuracy, summary.learningRate, summary.imagesPerSecond, summary.seconds)
+            var line = String(format: "epoch %d/%d loss %.4f acc %.2f%% lr %.2e %.0f img/s %.1f s (%.2f ms CPU/img)", summary.epoch, epochs,
+                              summary.loss, 100 * summary.accuracy, summary.learningRate, summary.imagesPerSecond, summary.seconds,
+                              1e3 * summary.cpuSeconds / Double(trainer.stepsPerEpoch * batchSize))
             if let v = summary.validation {
                 line += String(format: " | val loss %.4f acc %.2f%% AUC %@", v.loss, 100 * v.accuracy, v.auc.map { String(format: "%.4f", $0) } ?? "n/a")
             }
