@@ -129,19 +129,45 @@ public struct CellSegmenter: Sendable {
         let r = diameter / 2
         let cellArea = Double.pi * r * r
 
-        // Foreground: Otsu on green absorbance, pallor holes filled, thin bridges and specks opened away.
+        // Foreground: Otsu on green absorbance, pallor holes filled, thin bridges and specks opened
+        // away. Pale cells below the threshold are added where a circle centre vouches for them.
         let threshold = max(0.04, green.values.withUnsafeBufferPointer { otsuThreshold($0, lower: -0.1, upper: 1) })
         var mask = BinaryImage(width: w, height: h, bits: green.values.map { $0 > threshold ? 1 : 0 })
         mask = fillHoles(mask, maxArea: Int(2 * cellArea))
+        let centres = findCircleCentres(absorbance: absorbance.green, diameter: diameter,
+                                        minScore: Float(parameters.minCentreScore),
+                                        minSeparation: parameters.minCentreSeparation)
+        let paleLevel = max(0.03, 0.5 * threshold)
+        var seeds: [(x: Int, y: Int)] = []
+        let inner = Int(0.3 * diameter), inner2 = inner * inner
+        for c in centres where mask.bits[c.y * w + c.x] != 0 { seeds.append((c.x, c.y)) }
+        for c in centres where mask.bits[c.y * w + c.x] == 0 {
+            // A centre outside the foreground is a pale cell when the stain around it (within 0.3
+            // diameters) reaches half the threshold on at least half the pixels; its pale pixels
+            // within a radius join the foreground.
+            var stained = 0, total = 0
+            for y in max(0, c.y - inner)...min(h - 1, c.y + inner) {
+                for x in max(0, c.x - inner)...min(w - 1, c.x + inner) where (x - c.x) * (x - c.x) + (y - c.y) * (y - c.y) <= inner2 {
+                    total += 1
+                    if green.values[y * w + x] > paleLevel { stained += 1 }
+                }
+            }
+            guard 2 * stained >= total else { continue }
+            seeds.append((c.x, c.y))
+            let reach = Int(0.5 * diameter), reach2 = reach * reach
+            for y in max(0, c.y - reach)...min(h - 1, c.y + reach) {
+                for x in max(0, c.x - reach)...min(w - 1, c.x + reach)
+                where (x - c.x) * (x - c.x) + (y - c.y) * (y - c.y) <= reach2 && green.values[y * w + x] > paleLevel {
+                    mask.bits[y * w + x] = 1
+                }
+            }
+        }
+        mask = fillHoles(mask, maxArea: Int(2 * cellArea))
         mask = open(mask, radius: Float(max(1, 0.12 * r)))
+        seeds = seeds.filter { mask.bits[$0.y * w + $0.x] != 0 }
 
-        // Markers: circle centres inside the foreground, and for foreground components no circle
-        // explains (odd-shaped cells), the maxima of their distance map.
-        var seeds = findCircleCentres(absorbance: absorbance.green, diameter: diameter,
-                                      minScore: Float(parameters.minCentreScore),
-                                      minSeparation: parameters.minCentreSeparation)
-            .filter { mask.bits[$0.y * w + $0.x] != 0 }
-            .map { (x: $0.x, y: $0.y) }
+        // Markers: the circle centres, and for foreground components no circle explains (odd-shaped
+        // cells), the maxima of their distance map.
         let components = connectedComponents(mask)
         var explained = [Bool](repeating: false, count: components.count + 1)
         for s in seeds { explained[Int(components.labels[s.y * w + s.x])] = true }
