@@ -18,7 +18,7 @@ public struct OptimizerSettings: Codable, Equatable, Sendable {
         self.kind = kind
         self.learningRate = learningRate
         self.weightDecay = weightDecay
-        self.momentum = momentum ?? (kind == .adam ? 0.9 : 0.9)
+        self.momentum = momentum ?? 0.9
     }
 }
 
