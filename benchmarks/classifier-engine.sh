@@ -23,7 +23,7 @@ for run in 1 2 3; do
 done
 
 echo "== training, seed preset: batch 32, Adam, inputs 50×50 stretched, 3 epochs"
-/usr/bin/time -v "$bin" train "$data" --arch seed --fit stretch --batch-size 32 --epochs 3 --out "$out/seed.smnet" 2>&1 \
+/usr/bin/time -v "$bin" train "$data" --arch seed --fit stretch --batch-size 32 --epochs 3 --average 0 --out "$out/seed.smnet" 2>&1 \
   | grep -E "^epoch|kept epoch|Maximum resident"
 echo "== training, bundled architecture (cells preset): batch 64, 3 epochs"
 /usr/bin/time -v "$bin" train "$data" --arch cells --epochs 3 --out "$out/cells.smnet" 2>&1 \
