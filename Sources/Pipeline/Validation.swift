@@ -29,7 +29,10 @@ public struct FieldValidation: Sendable, Equatable {
     /// Compares `segmentation` with `annotations` of the same field.
     public init(image: String, segmentation: SegmentationResult, annotations: [Annotation]) {
         self.image = image
-        let radius = segmentation.cellDiameter / 2
+        // Typical cell radius: the median equivalent radius of the counted cells (the estimated
+        // diameter measures between edge centres and runs a little small).
+        let areas = segmentation.objects.filter { $0.status == .counted }.map(\.area).sorted()
+        let radius = areas.isEmpty ? segmentation.cellDiameter / 2 : (Double(areas[areas.count / 2]) / .pi).squareRoot()
         let width = Double(segmentation.width), height = Double(segmentation.height)
         func interior(_ a: Annotation) -> Bool {
             if let w = a.width, let h = a.height {

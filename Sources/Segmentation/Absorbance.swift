@@ -11,6 +11,8 @@ public struct Absorbance: Sendable {
     public var green: Plane
     /// Red-channel absorbance: the nucleus/chromatin signal.
     public var red: Plane
+    /// Blue-channel absorbance: low relative to green in the blue-purple nuclei of leukocytes.
+    public var blue: Plane
     /// The background colour at the image centre (for reports and debugging).
     public var backgroundRGB: (Float, Float, Float)
 
@@ -83,9 +85,11 @@ public struct Absorbance: Sendable {
         // 3. Absorbance with the bilinearly interpolated background.
         var green = [Float](repeating: 0, count: n)
         var red = [Float](repeating: 0, count: n)
+        var blue = [Float](repeating: 0, count: n)
         image.pixels.withUnsafeBufferPointer { p in
             green.withUnsafeMutableBufferPointer { ag in
                 red.withUnsafeMutableBufferPointer { ar in
+                blue.withUnsafeMutableBufferPointer { ab in
                     for y in 0..<h {
                         let gy = max(0, min(Float(bh - 1), (Float(y) + 0.5) / Float(block) - 0.5))
                         let y0 = Int(gy), y1 = min(bh - 1, y0 + 1), fy = gy - Float(y0)
@@ -100,13 +104,16 @@ public struct Absorbance: Sendable {
                             let i = y * w + x
                             ag[i] = 1 - Float(p[3 * i + 1]) / bg(1)
                             ar[i] = 1 - Float(p[3 * i]) / bg(0)
+                            ab[i] = 1 - Float(p[3 * i + 2]) / bg(2)
                         }
                     }
+                }
                 }
             }
         }
         self.green = Plane(width: w, height: h, values: green)
         self.red = Plane(width: w, height: h, values: red)
+        self.blue = Plane(width: w, height: h, values: blue)
         let cb = 3 * ((bh / 2) * bw + bw / 2)
         self.backgroundRGB = (grid[cb], grid[cb + 1], grid[cb + 2])
     }

@@ -16,9 +16,12 @@ public struct SegmentationParameters: Sendable, Equatable {
 
     /// Minimum distance between two cell centres, as a fraction of the diameter.
     public var minCentreSeparation: Double
+    /// Objects smaller than this fraction of a typical cell's area are debris.
+    public var minCellArea: Double
 
     public init(cellDiameter: Double? = nil, workingDiameter: Double = 30, minCentreScore: Double = 0.05,
-                minCentreSeparation: Double = 0.5, splitDepth: Double = 0.12) {
+                minCentreSeparation: Double = 0.5, minCellArea: Double = 0.3, splitDepth: Double = 0.12) {
+        self.minCellArea = minCellArea
         self.cellDiameter = cellDiameter
         self.workingDiameter = workingDiameter
         self.minCentreScore = minCentreScore
@@ -139,28 +142,39 @@ public struct CellSegmenter: Sendable {
                                         minSeparation: parameters.minCentreSeparation)
         let paleLevel = max(0.03, 0.5 * threshold)
         var seeds: [(x: Int, y: Int)] = []
-        let inner = Int(0.3 * diameter), inner2 = inner * inner
         for c in centres where mask.bits[c.y * w + c.x] != 0 { seeds.append((c.x, c.y)) }
-        for c in centres where mask.bits[c.y * w + c.x] == 0 {
-            // A centre outside the foreground is a pale cell when the stain around it (within 0.3
-            // diameters) reaches half the threshold on at least half the pixels; its pale pixels
-            // within a radius join the foreground.
-            var stained = 0, total = 0
-            for y in max(0, c.y - inner)...min(h - 1, c.y + inner) {
-                for x in max(0, c.x - inner)...min(w - 1, c.x + inner) where (x - c.x) * (x - c.x) + (y - c.y) * (y - c.y) <= inner2 {
-                    total += 1
-                    if green.values[y * w + x] > paleLevel { stained += 1 }
+        let filled = mask
+        let foregroundSeeds = seeds
+        for c in centres where filled.bits[c.y * w + c.x] == 0 {
+            // Not a gap amid cells that have centres of their own.
+            let isolated = foregroundSeeds.allSatisfy { s in
+                Double((s.x - c.x) * (s.x - c.x) + (s.y - c.y) * (s.y - c.y)) >= 0.5625 * diameter * diameter
+            }
+            guard isolated else { continue }
+            // A centre outside the foreground is a pale cell when the stain within 0.3 diameters
+            // reaches half the threshold on half the pixels (its pale pixels join the foreground),
+            // or a ring-shaped cell with an open pallor when at least half of the annulus 0.3–0.5
+            // diameters out is foreground (its whole disc joins).
+            var pale = 0, inside = 0, ring = 0, annulus = 0
+            forEachPixel(inDiscAt: c.x, c.y, radius: 0.5 * diameter, width: w, height: h) { i, d2 in
+                if d2 <= 0.09 * diameter * diameter {
+                    inside += 1
+                    if green.values[i] > paleLevel { pale += 1 }
+                } else {
+                    annulus += 1
+                    if filled.bits[i] != 0 { ring += 1 }
                 }
             }
-            guard 2 * stained >= total else { continue }
+            if 2 * pale >= inside {
+                forEachPixel(inDiscAt: c.x, c.y, radius: 0.5 * diameter, width: w, height: h) { i, _ in
+                    if green.values[i] > paleLevel { mask.bits[i] = 1 }
+                }
+            } else if 2 * ring >= annulus {
+                forEachPixel(inDiscAt: c.x, c.y, radius: 0.45 * diameter, width: w, height: h) { i, _ in mask.bits[i] = 1 }
+            } else {
+                continue
+            }
             seeds.append((c.x, c.y))
-            let reach = Int(0.5 * diameter), reach2 = reach * reach
-            for y in max(0, c.y - reach)...min(h - 1, c.y + reach) {
-                for x in max(0, c.x - reach)...min(w - 1, c.x + reach)
-                where (x - c.x) * (x - c.x) + (y - c.y) * (y - c.y) <= reach2 && green.values[y * w + x] > paleLevel {
-                    mask.bits[y * w + x] = 1
-                }
-            }
         }
         mask = fillHoles(mask, maxArea: Int(2 * cellArea))
         mask = open(mask, radius: Float(max(1, 0.12 * r)))
@@ -199,69 +213,97 @@ public struct CellSegmenter: Sendable {
         let pieces = connectedComponents(leftover)
         for i in 0..<n where pieces.labels[i] != 0 { labels.labels[i] = Int32(labels.count) + pieces.labels[i] }
         labels.count += pieces.count
-        labels = mergeFragments(labels, minArea: 0.6 * cellArea, firstMergeable: seeds.count + 1)
+        labels = mergeFragments(labels, minArea: 0.25 * cellArea, firstMergeable: seeds.count + 1)
         labels = mergeSplitCells(labels, minContact: 0.2 * diameter)
 
-        // Statuses.
+        // Statuses. Debris: smaller than `minCellArea` cell, or thinner than 0.35 radius (thickness
+        // 2·area/perimeter is the radius for a disc, the width for a strip: fibres, scale bars).
         var area = [Int](repeating: 0, count: labels.count + 1)
+        var perimeter = area
         var touchesBorder = [Bool](repeating: false, count: labels.count + 1)
         for y in 0..<h {
             for x in 0..<w {
-                let l = Int(labels.labels[y * w + x])
+                let i = y * w + x
+                let l = labels.labels[i]
                 guard l != 0 else { continue }
-                area[l] += 1
-                if x == 0 || y == 0 || x == w - 1 || y == h - 1 { touchesBorder[l] = true }
+                area[Int(l)] += 1
+                if x == 0 || y == 0 || x == w - 1 || y == h - 1 {
+                    touchesBorder[Int(l)] = true
+                    perimeter[Int(l)] += 1
+                } else if labels.labels[i - 1] != l || labels.labels[i + 1] != l || labels.labels[i - w] != l || labels.labels[i + w] != l {
+                    perimeter[Int(l)] += 1
+                }
             }
         }
         var status = [ObjectStatus](repeating: .counted, count: labels.count + 1)
         for l in 1..<(labels.count + 1) {
-            if Double(area[l]) < 0.3 * cellArea { status[l] = .debris }
+            let thickness = 2 * Double(area[l]) / Double(max(1, perimeter[l]))
+            if Double(area[l]) < parameters.minCellArea * cellArea || thickness < 0.35 * r { status[l] = .debris }
             if touchesBorder[l] { status[l] = .border }
         }
         markLeukocytes(&labels, &status, absorbance: absorbance, mask: mask, radius: r)
         return WorkingLabels(labels: labels, status: status)
     }
 
-    /// Marks as leukocytes the objects around nuclei: connected blobs of red-channel absorbance 0.1
-    /// above the median of the foreground (red cells absorb little red light, nuclei much), at least a
-    /// quarter of a cell in area after an opening that removes parasite-sized specks. All objects a
-    /// nucleus touches become one leukocyte object.
+    /// Marks as leukocytes the objects around nuclei: connected blobs of pixels whose red-channel
+    /// absorbance is 0.1 above the foreground's median (red cells absorb little red light, nuclei
+    /// much) and whose blue/green absorbance ratio is 0.08 below its median (nuclei are bluer than
+    /// even the darkest red cells), at least a quarter of a cell in area after an opening that
+    /// removes parasite-sized specks. Objects lying mostly within 0.35 diameters of a nucleus, or
+    /// holding 30% of it, become one leukocyte object (also when it touches the border: a leukocyte
+    /// is never counted, and naming it is more useful).
     func markLeukocytes(_ labels: inout LabelImage, _ status: inout [ObjectStatus], absorbance: Absorbance,
                         mask: BinaryImage, radius r: Double) {
         let w = labels.width, h = labels.height, n = w * h
         let red = boxBlur(absorbance.red, radius: 1)
-        var inside: [Float] = []
-        inside.reserveCapacity(n / 2)
-        for i in 0..<n where mask.bits[i] != 0 { inside.append(red.values[i]) }
-        guard inside.count > 16 else { return }
-        inside.sort()
-        let nucleusLevel = inside[inside.count / 2] + 0.1
-        var nucleus = BinaryImage(width: w, height: h, bits: red.values.map { $0 > nucleusLevel ? 1 : 0 })
+        let green = boxBlur(absorbance.green, radius: 1)
+        let blue = boxBlur(absorbance.blue, radius: 1)
+        // Hue: blue absorbance relative to green, low for blue-purple nuclei.
+        let hue = (0..<n).map { i in blue.values[i] / max(0.05, green.values[i]) }
+        var redInside: [Float] = [], hueInside: [Float] = []
+        redInside.reserveCapacity(n / 2)
+        hueInside.reserveCapacity(n / 2)
+        for i in 0..<n where mask.bits[i] != 0 { redInside.append(red.values[i]); hueInside.append(hue[i]) }
+        guard redInside.count > 16 else { return }
+        redInside.sort()
+        hueInside.sort()
+        let redLevel = redInside[redInside.count / 2] + 0.1
+        let hueLevel = hueInside[hueInside.count / 2] - 0.08
+        var nucleus = BinaryImage(width: w, height: h)
+        for i in 0..<n where red.values[i] > redLevel && hue[i] < hueLevel { nucleus.bits[i] = 1 }
         nucleus = open(nucleus, radius: Float(max(1, 0.1 * r)))
-        let blobs = connectedComponents(nucleus)
-        guard blobs.count > 0 else { return }
+        var blobs = connectedComponents(nucleus)
         let cellArea = Double.pi * r * r
         var blobArea = [Int](repeating: 0, count: blobs.count + 1)
         for b in blobs.labels { blobArea[Int(b)] += 1 }
-        // Overlap of each object with each large blob.
-        var overlap: [Int: Int] = [:]   // key: label · (blobs + 1) + blob
+        for i in 0..<n where Double(blobArea[Int(blobs.labels[i])]) < cellArea / 4 { blobs.labels[i] = 0 }
+        guard blobs.labels.contains(where: { $0 != 0 }) else { return }
+        // The cell around each nucleus: pixels within 0.35 diameters of it, each given to its
+        // nearest nucleus.
+        let toNucleus = squaredDistanceTransform(width: w, height: h) { blobs.labels[$0] != 0 }
+        let reach = Float(0.7 * r * 0.7 * r)
+        let zoneMask = BinaryImage(width: w, height: h, bits: toNucleus.values.map { $0 <= reach ? 1 : 0 })
+        let zones = watershed(elevation: toNucleus, markers: blobs, mask: zoneMask)
+        // Objects mostly inside a zone, or holding much of a nucleus, join that nucleus's leukocyte.
         let stride = blobs.count + 1
+        var inZone: [Int: Int] = [:], onNucleus: [Int: Int] = [:]   // key: label · stride + blob
         var objectArea = [Int](repeating: 0, count: labels.count + 1)
         for i in 0..<n {
             let l = Int(labels.labels[i])
+            guard l != 0 else { continue }
             objectArea[l] += 1
-            let b = Int(blobs.labels[i])
-            if l != 0 && b != 0 && Double(blobArea[b]) >= cellArea / 4 { overlap[l * stride + b, default: 0] += 1 }
+            if zones.labels[i] != 0 { inZone[l * stride + Int(zones.labels[i]), default: 0] += 1 }
+            if blobs.labels[i] != 0 { onNucleus[l * stride + Int(blobs.labels[i]), default: 0] += 1 }
         }
         var leukocyteOfBlob = [Int32](repeating: 0, count: stride)
         var merge = Array(0...labels.count).map(Int32.init)
-        for (key, count) in overlap.sorted(by: { $0.key < $1.key }) {
+        for key in Set(inZone.keys).union(onNucleus.keys).sorted() {
             let l = key / stride, b = key % stride
-            guard Double(count) >= 0.2 * Double(objectArea[l]) || Double(count) >= 0.3 * Double(blobArea[b]) else { continue }
+            let zone = Double(inZone[key] ?? 0), core = Double(onNucleus[key] ?? 0)
+            guard zone >= 0.4 * Double(objectArea[l]) || core >= 0.3 * Double(blobArea[b]) else { continue }
             if leukocyteOfBlob[b] == 0 { leukocyteOfBlob[b] = Int32(l) }
             merge[l] = leukocyteOfBlob[b]
-            status[Int(leukocyteOfBlob[b])] = status[Int(leukocyteOfBlob[b])] == .border ? .border : .leukocyte
-            if status[l] == .border { status[Int(leukocyteOfBlob[b])] = .border }
+            status[Int(leukocyteOfBlob[b])] = .leukocyte
         }
         for i in 0..<n {
             let l = Int(labels.labels[i])
@@ -269,6 +311,18 @@ public struct CellSegmenter: Sendable {
             else if blobs.labels[i] != 0 && leukocyteOfBlob[Int(blobs.labels[i])] != 0 {
                 labels.labels[i] = leukocyteOfBlob[Int(blobs.labels[i])]
             }
+        }
+    }
+}
+
+/// Calls `body(index, squaredDistance)` for every pixel of a `width × height` image within `radius`
+/// of (cx, cy).
+func forEachPixel(inDiscAt cx: Int, _ cy: Int, radius: Double, width: Int, height: Int, _ body: (Int, Double) -> Void) {
+    let r = Int(radius), r2 = radius * radius
+    for y in max(0, cy - r)...min(height - 1, cy + r) {
+        for x in max(0, cx - r)...min(width - 1, cx + r) {
+            let d2 = Double((x - cx) * (x - cx) + (y - cy) * (y - cy))
+            if d2 <= r2 { body(y * width + x, d2) }
         }
     }
 }

@@ -53,6 +53,7 @@ struct Validate: ParsableCommand {
         let env = ProcessInfo.processInfo.environment  // TUNING-HACK
         if let v = env["SMEAR_SCORE"].flatMap(Double.init) { parameters.minCentreScore = v }
         if let v = env["SMEAR_SEP"].flatMap(Double.init) { parameters.minCentreSeparation = v }
+        if let v = env["SMEAR_AREA"].flatMap(Double.init) { parameters.minCellArea = v }
         let analyzer = FieldAnalyzer(segmenter: CellSegmenter(parameters: parameters))
         let overlayNames = uniqueOverlayNames(paths)
         let progress = Progress(total: paths.count, enabled: true)
