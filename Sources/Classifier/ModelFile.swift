@@ -90,6 +90,9 @@ public enum ModelFile {
         }
         let width = header.weights == .float16 ? 2 : 4
         let extra = header.checkpoint?.moments ?? 0
+        guard (0 ... bytes.count).contains(header.values), (0 ... bytes.count).contains(extra) else {
+            throw checksumOK ? fail("invalid header: impossible value counts") : fail("corrupt (checksum mismatch)")
+        }
         let expected = 16 + headerLength + header.values * width + extra * 4 + 4
         guard bytes.count >= expected else { throw fail("truncated (\(bytes.count) of \(expected) bytes)") }
         guard bytes.count == expected else { throw fail("corrupt (\(bytes.count - expected) unexpected trailing bytes)") }

@@ -77,6 +77,7 @@ struct ModelFileTests {
         let bytes = ModelFile.encode(model())
         #expect(message(patchHeader(bytes, "conv 4 3x3", "conv 5 3x3")).contains("architecture and weights disagree"))
         #expect(message(patchHeader(bytes, "\"Uninfected\"", "\"Uninfected\",\"Other\"")).contains("3 class names"))
+        #expect(message(patchHeader(bytes, "\"values\":", "\"values\":9000000000000000000,\"x\":")).contains("impossible value counts"))
     }
 
     @Test func savesAtomically() throws {
