@@ -1,0 +1,61 @@
+import Foundation
+import NeuralNetwork
+
+/// Random training-time changes to a fitted 8-bit crop, written straight into the network input.
+///
+/// Geometry: one of the 8 symmetries of the square (flips and 90° rotations) when `symmetries` is on.
+/// Colour, on cell pixels only (pure black background stays black, as in the crops):
+/// hue rotation by up to ±`hue` radians about the grey axis, contrast ×(1 ± `contrast`) about the cell's
+/// mean colour, brightness ×(1 ± `brightness`); clamped to [0, 255] before scaling.
+public struct Augmentation: Codable, Equatable, Sendable {
+    public var symmetries: Bool
+    public var brightness: Float
+    public var contrast: Float
+    public var hue: Float
+
+    public init(symmetries: Bool = true, brightness: Float = 0.1, contrast: Float = 0.1, hue: Float = 0.05) {
+        self.symmetries = symmetries; self.brightness = brightness; self.contrast = contrast; self.hue = hue
+    }
+
+    public static let none = Augmentation(symmetries: false, brightness: 0, contrast: 0, hue: 0)
+
+    /// Transforms the square interleaved-RGB image `src` (`side × side`) into planar floats `out[3, side, side]`
+    /// multiplied by `scale`. Cost: O(pixels), a 3×3 colour matrix per pixel.
+    public func apply(_ src: UnsafePointer<UInt8>, side: Int, scale: Float, into out: UnsafeMutablePointer<Float>,
+                      rng: inout SeededGenerator) {
+        let symmetry = symmetries ? Int(rng.next() % 8) : 0
+        let b = 1 + brightness * (2 * rng.uniform() - 1)
+        let c = 1 + contrast * (2 * rng.uniform() - 1)
+        let theta = hue * (2 * rng.uniform() - 1)
+        // Rotation about (1,1,1)/√3 by θ (Rodrigues), then contrast about the mean, then brightness.
+        let cosT = cosf(theta), sinT = sinf(theta), third = (1 - cosT) / 3, r = sinT / Float(3).squareRoot()
+        let m: [Float] = [cosT + third, third - r, third + r,
+                          third + r, cosT + third, third - r,
+                          third - r, third + r, cosT + third]
+        let plane = side * side
+        var mean: (Float, Float, Float) = (0, 0, 0)
+        var cells = 0
+        for i in 0 ..< plane where src[3 * i] | src[3 * i + 1] | src[3 * i + 2] != 0 {
+            mean.0 += Float(src[3 * i]); mean.1 += Float(src[3 * i + 1]); mean.2 += Float(src[3 * i + 2]); cells += 1
+        }
+        if cells > 0 { mean = (mean.0 / Float(cells), mean.1 / Float(cells), mean.2 / Float(cells)) }
+        for y in 0 ..< side {
+            for x in 0 ..< side {
+                // Destination (x, y) reads the source pixel under the inverse symmetry.
+                var sx = x, sy = y
+                if symmetry & 1 != 0 { sx = side - 1 - sx }
+                if symmetry & 2 != 0 { sy = side - 1 - sy }
+                if symmetry & 4 != 0 { swap(&sx, &sy) }
+                let s = src + 3 * (sy * side + sx), o = y * side + x
+                if s[0] | s[1] | s[2] == 0 { out[o] = 0; out[plane + o] = 0; out[2 * plane + o] = 0; continue }
+                let v0 = Float(s[0]) - mean.0, v1 = Float(s[1]) - mean.1, v2 = Float(s[2]) - mean.2
+                let r0 = (m[0] * v0 + m[1] * v1 + m[2] * v2) * c + mean.0
+                let r1 = (m[3] * v0 + m[4] * v1 + m[5] * v2) * c + mean.1
+                let r2 = (m[6] * v0 + m[7] * v1 + m[8] * v2) * c + mean.2
+                out[o] = min(255, max(0, r0 * b)) * scale
+                out[plane + o] = min(255, max(0, r1 * b)) * scale
+                out[2 * plane + o] = min(255, max(0, r2 * b)) * scale
+            }
+        }
+    }
+}

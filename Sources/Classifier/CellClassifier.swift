@@ -1,0 +1,76 @@
+import Foundation
+import ImageCodecs
+import NeuralNetwork
+
+/// The library face of the classifier, for the `smear` commands and the pipeline.
+///
+/// Wraps a `Model`; `probabilities` applies the model's own preprocessing (fit, area resize, scaling) to
+/// crops of any size and runs them in batches of up to 256 across all cores. Calls are serialised by a
+/// lock (the network owns its activation buffers); a `CellClassifier` can be shared between threads.
+public struct CellClassifier: @unchecked Sendable {
+    public let model: Model
+    private let lock = NSLock()
+
+    public init(model: Model) { self.model = model }
+
+    /// Loads a `.smnet` file; the error is one line naming the file.
+    public init(contentsOf path: String) throws(ModelFileError) {
+        self.init(model: try ModelFile.load(path: path).0)
+    }
+
+    /// Path of the model bundled with smear (`Resources/cells.smnet`).
+    public static var bundledPath: String? { Bundle.module.path(forResource: "cells", ofType: "smnet", inDirectory: "Resources") }
+
+    /// The default model trained on NIH cells (see MODEL.md).
+    public static func bundled() throws(ModelFileError) -> CellClassifier {
+        guard let path = bundledPath else { throw ModelFileError(file: "cells.smnet", "bundled model is missing from the resources") }
+        return try CellClassifier(contentsOf: path)
+    }
+
+    public var classNames: [String] { model.classNames }
+    /// Index of "Parasitized"/"parasitized", if the model has such a class.
+    public var positiveClassIndex: Int? { model.positiveClassIndex }
+
+    /// Largest number of crops run through the network at once.
+    public static let batchLimit = 256
+
+    /// Class probabilities (rows sum to 1, `classNames` order) for each crop. Cost per crop: the
+    /// resize plus `model.network.spec.flopsPerSample` flops, on all cores.
+    public func probabilities(_ crops: [RGBImage]) -> [[Float]] {
+        lock.lock(); defer { lock.unlock() }
+        let net = model.network, per = net.inputShape.count, k = net.classes
+        let input = Buffer(count: min(crops.count, Self.batchLimit) * per)
+        var result: [[Float]] = []
+        result.reserveCapacity(crops.count)
+        for start in stride(from: 0, to: crops.count, by: Self.batchLimit) {
+            let n = min(Self.batchLimit, crops.count - start)
+            prepare(Array(crops[start ..< start + n]), into: input)
+            let logits = net.forward(input.pointer, batch: n, mode: .inference)
+            var p = [Float](repeating: 0, count: k)
+            for i in 0 ..< n {
+                p.withUnsafeMutableBufferPointer { softmax(logits + i * k, $0.baseAddress!, k) }
+                result.append(p)
+            }
+        }
+        return result
+    }
+
+    /// Fits, resizes and scales `crops` into `input` (planar, one sample after another), on all cores.
+    func prepare(_ crops: [RGBImage], into input: Buffer) {
+        let shape = model.network.inputShape, pre = model.preprocessing
+        Parallel.forEachSlice(crops.count) { range, _ in
+            for i in range {
+                pre.planar(pre.resize(crops[i], width: shape.width, height: shape.height), into: input.pointer + i * shape.count)
+            }
+        }
+    }
+
+    /// Grad-CAM of `classIndex` for one crop: which pixels raised that class's score. The heatmap has the
+    /// crop's size, values in [0, 1]. Requires a convolution feeding the head (`GradCAM.featureLayer`).
+    public func gradCAM(_ crop: RGBImage, classIndex: Int) -> GradCAM {
+        lock.lock(); defer { lock.unlock() }
+        let input = Buffer(count: model.network.inputShape.count)
+        prepare([crop], into: input)
+        return GradCAM(model: model, input: input, classIndex: classIndex, cropWidth: crop.width, cropHeight: crop.height)
+    }
+}

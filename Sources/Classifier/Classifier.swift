@@ -1,1 +1,0 @@
-// Classifier: see README.md (placeholder until the module lands)

@@ -1,0 +1,154 @@
+import Foundation
+import NeuralNetwork
+
+/// The `.smnet` model file: one binary file holding architecture, weights, preprocessing, class names and
+/// training record, protected by a checksum. All integers little-endian.
+///
+/// | bytes | content |
+/// |---|---|
+/// | 8 | magic `SMEARNET` |
+/// | 4 | format version (UInt32, currently 1) |
+/// | 4 | header length H (UInt32) |
+/// | H | header, UTF-8 JSON: `architecture` (spec text), `classNames`, `preprocessing`, `training`, `weights` (`float16`/`float32`), `values` (number of stored values), `checkpoint` (optional) |
+/// | values × 2 or 4 | every layer's parameters in layer order (conv `[out, in, k, k]` then bias; dense `[out, in]` then bias; BN γ then β), then every BN's running mean and variance |
+/// | optional | checkpoint only: optimizer moments, float32, parameter order (first, then second for Adam) |
+/// | 4 | CRC-32 (IEEE) of all preceding bytes |
+public enum ModelFile {
+    public static let magic = Array("SMEARNET".utf8)
+    public static let version: UInt32 = 1
+
+    public enum WeightFormat: String, Codable, Sendable { case float16, float32 }
+
+    /// Training state saved with `--resume` checkpoints in addition to the model.
+    public struct Checkpoint: Codable, Sendable {
+        public var settings: OptimizerSettings
+        public var step: Int
+        /// Epochs completed.
+        public var epoch: Int
+        public var bestEpoch: Int
+        public var bestScore: Double
+        /// Number of float32 optimizer-moment values stored after the weights.
+        public var moments: Int
+        public init(settings: OptimizerSettings, step: Int, epoch: Int, bestEpoch: Int, bestScore: Double, moments: Int) {
+            self.settings = settings; self.step = step; self.epoch = epoch; self.bestEpoch = bestEpoch
+            self.bestScore = bestScore; self.moments = moments
+        }
+    }
+
+    struct Header: Codable {
+        var architecture: NetworkSpec
+        var classNames: [String]
+        var preprocessing: Preprocessing
+        var training: TrainingRecord?
+        var weights: WeightFormat
+        var values: Int
+        var checkpoint: Checkpoint?
+    }
+
+    /// Serialises `model`; with `checkpoint`, also the `extra` float32 values (optimizer moments).
+    public static func encode(_ model: Model, format: WeightFormat = .float16,
+                              checkpoint: (Checkpoint, [Float])? = nil) -> [UInt8] {
+        let tensors = model.tensors
+        let header = Header(architecture: model.network.spec, classNames: model.classNames,
+                            preprocessing: model.preprocessing, training: model.training, weights: format,
+                            values: tensors.reduce(0) { $0 + $1.count }, checkpoint: checkpoint?.0)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = Array(try! encoder.encode(header))
+        var out = magic
+        append(&out, version)
+        append(&out, UInt32(json.count))
+        out += json
+        for t in tensors {
+            for i in 0 ..< t.count {
+                switch format {
+                case .float16: append(&out, Float16(t[i]).bitPattern)
+                case .float32: append(&out, t[i].bitPattern)
+                }
+            }
+        }
+        for v in checkpoint?.1 ?? [] { append(&out, v.bitPattern) }
+        append(&out, CRC32.checksum(out))
+        return out
+    }
+
+    /// Rebuilds the model (and checkpoint, if the file has one). Every failure is one clear line naming `name`.
+    public static func decode(_ bytes: [UInt8], name: String) throws(ModelFileError) -> (Model, (Checkpoint, [Float])?) {
+        func fail(_ message: String) -> ModelFileError { ModelFileError(file: name, message) }
+        guard bytes.count >= 20 else {
+            throw bytes.starts(with: magic.prefix(bytes.count)) && !bytes.isEmpty ? fail("truncated (\(bytes.count) bytes)") : fail("not a smear model file")
+        }
+        guard Array(bytes[0 ..< 8]) == magic else { throw fail("not a smear model file (bad magic)") }
+        let fileVersion = read32(bytes, 8)
+        guard fileVersion == version else { throw fail("model file version \(fileVersion) is not supported (this smear reads version \(version))") }
+        let headerLength = Int(read32(bytes, 12))
+        guard 16 + headerLength + 4 <= bytes.count else { throw fail("truncated (header needs \(headerLength) bytes)") }
+        let checksumOK = CRC32.checksum(bytes[0 ..< bytes.count - 4]) == read32(bytes, bytes.count - 4)
+        let header: Header
+        do { header = try JSONDecoder().decode(Header.self, from: Data(bytes[16 ..< 16 + headerLength])) } catch {
+            throw checksumOK ? fail("invalid header: \(error)") : fail("corrupt (checksum mismatch)")
+        }
+        let width = header.weights == .float16 ? 2 : 4
+        let extra = header.checkpoint?.moments ?? 0
+        guard (0 ... bytes.count).contains(header.values), (0 ... bytes.count).contains(extra) else {
+            throw checksumOK ? fail("invalid header: impossible value counts") : fail("corrupt (checksum mismatch)")
+        }
+        let expected = 16 + headerLength + header.values * width + extra * 4 + 4
+        guard bytes.count >= expected else { throw fail("truncated (\(bytes.count) of \(expected) bytes)") }
+        guard bytes.count == expected else { throw fail("corrupt (\(bytes.count - expected) unexpected trailing bytes)") }
+        guard checksumOK else { throw fail("corrupt (checksum mismatch)") }
+        guard header.architecture.items.allSatisfy({ $0 != .dense(units: nil) }) else { throw fail("architecture has unresolved 'dense classes'") }
+        let network = Network(spec: header.architecture, seed: 0)
+        guard header.classNames.count == network.classes else {
+            throw fail("\(header.classNames.count) class names but the architecture has \(network.classes) outputs")
+        }
+        let model = Model(network: network, classNames: header.classNames, preprocessing: header.preprocessing, training: header.training)
+        let tensors = model.tensors
+        let needed = tensors.reduce(0) { $0 + $1.count }
+        guard needed == header.values else {
+            throw fail("architecture and weights disagree: the architecture needs \(needed) values, the file holds \(header.values)")
+        }
+        var offset = 16 + headerLength
+        for t in tensors {
+            for i in 0 ..< t.count {
+                t[i] = width == 2 ? Float(Float16(bitPattern: read16(bytes, offset))) : Float(bitPattern: read32(bytes, offset))
+                offset += width
+            }
+        }
+        guard let checkpoint = header.checkpoint else { return (model, nil) }
+        var moments = [Float](repeating: 0, count: extra)
+        for i in 0 ..< extra { moments[i] = Float(bitPattern: read32(bytes, offset)); offset += 4 }
+        return (model, (checkpoint, moments))
+    }
+
+    /// Reads and decodes a model file.
+    public static func load(path: String) throws(ModelFileError) -> (Model, (Checkpoint, [Float])?) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ModelFileError(file: path, "cannot be read") }
+        return try decode(Array(data), name: path)
+    }
+
+    /// Writes atomically: a temporary file next to `path`, then a rename.
+    public static func save(_ bytes: [UInt8], to path: String) throws(ModelFileError) {
+        let temp = path + ".tmp-\(getpid())"
+        guard FileManager.default.createFile(atPath: temp, contents: Data(bytes)), rename(temp, path) == 0 else {
+            try? FileManager.default.removeItem(atPath: temp)
+            throw ModelFileError(file: path, "cannot be written")
+        }
+    }
+
+    private static func append<T: FixedWidthInteger>(_ out: inout [UInt8], _ v: T) {
+        withUnsafeBytes(of: v.littleEndian) { out += $0 }
+    }
+    private static func read32(_ b: [UInt8], _ o: Int) -> UInt32 {
+        UInt32(b[o]) | UInt32(b[o + 1]) << 8 | UInt32(b[o + 2]) << 16 | UInt32(b[o + 3]) << 24
+    }
+    private static func read16(_ b: [UInt8], _ o: Int) -> UInt16 { UInt16(b[o]) | UInt16(b[o + 1]) << 8 }
+}
+
+/// Why a model file could not be loaded or saved; `description` is one line naming the file.
+public struct ModelFileError: Error, CustomStringConvertible, Equatable {
+    public let file: String
+    public let message: String
+    init(file: String, _ message: String) { self.file = file; self.message = message }
+    public var description: String { "\(file): \(message)" }
+}

@@ -1,0 +1,268 @@
+/// 2-D convolution with zero padding: weights `[outC, inC, k, k]`, bias `[outC]`.
+///
+/// `y[n, o, oy, ox] = b[o] + Σ_{c,ky,kx} w[o, c, ky, kx] · x[n, c, oy·s − p + ky, ox·s − p + kx]`,
+/// out-of-image taps read 0. Output size `⌊(H + 2p − k) / s⌋ + 1` per side.
+/// Implementation: im2col into a `[inC·k·k, g·Ho·Wo]` matrix for a group of `g` samples, then one
+/// `cblas_sgemm`; the network splits samples across threads. Cost: `2·outC·inC·k²·Ho·Wo` flops
+/// per sample forward, twice that backward.
+public final class Conv2D: Layer {
+    public let inputShape: Shape
+    public let outputShape: Shape
+    public let kernel: Int, stride: Int, padding: Int
+    public let weight: Parameter
+    public let bias: Parameter
+    public var parameters: [Parameter] { [weight, bias] }
+
+    /// Per-thread scratch: columns, GEMM output / gathered gradient, column gradient.
+    private final class Scratch: @unchecked Sendable {
+        let col = Workspace(), out = Workspace(), dcol = Workspace()
+    }
+    private var scratch: [Scratch] = []
+    private let dw: GradientAccumulators, db: GradientAccumulators
+
+    /// GEMMs on fewer columns than this waste most of the BLAS kernel; small feature maps are grouped.
+    static let targetColumns = 1024
+
+    public init(input: Shape, filters: Int, kernel: Int, stride: Int = 1, padding: Int) {
+        precondition(filters > 0 && kernel > 0 && stride > 0 && padding >= 0)
+        inputShape = input
+        self.kernel = kernel; self.stride = stride; self.padding = padding
+        let oh = (input.height + 2 * padding - kernel) / stride + 1
+        let ow = (input.width + 2 * padding - kernel) / stride + 1
+        precondition(oh > 0 && ow > 0, "convolution \(kernel)×\(kernel) does not fit input \(input)")
+        outputShape = Shape(filters, oh, ow)
+        weight = Parameter(name: "weight", count: filters * input.channels * kernel * kernel, decays: true)
+        bias = Parameter(name: "bias", count: filters, decays: false)
+        dw = GradientAccumulators(count: weight.value.count)
+        db = GradientAccumulators(count: filters)
+        scratch = (0 ..< Parallel.threads).map { _ in Scratch() }
+    }
+
+    private var rows: Int { inputShape.channels * kernel * kernel }
+
+    /// Stride 1 with output size equal to input size ("same" padding): the fast im2col/col2im path.
+    private var preservesSize: Bool {
+        stride == 1 && outputShape.height == inputShape.height && outputShape.width == inputShape.width
+    }
+
+    /// Zeroes, in a row of `Ho·Wo` taps shifted horizontally by `dx`, the columns whose source pixel lies
+    /// left (`dx < 0`) or right (`dx > 0`) of the image.
+    @inline(__always)
+    private func zeroOutsideColumns(_ row: UnsafeMutablePointer<Float>, _ dx: Int) {
+        let w = outputShape.width, h = outputShape.height
+        if dx > 0 { for y in 0 ..< h { let r = row + y * w; for x in max(0, w - dx) ..< w { r[x] = 0 } } }
+        if dx < 0 { for y in 0 ..< h { let r = row + y * w; for x in 0 ..< min(w, -dx) { r[x] = 0 } } }
+    }
+
+    private func groupSize(_ n: Int) -> Int {
+        let hw = outputShape.height * outputShape.width
+        return max(1, min(n, (Self.targetColumns + hw - 1) / hw))
+    }
+
+    /// Unfolds one sample `x[inC, H, W]` into `col[inC·k·k, Ho·Wo]` whose rows are `ld` floats apart.
+    /// Cost: `inC·k²·Ho·Wo` copies.
+    func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int) {
+        let h = inputShape.height, w = inputShape.width, oh = outputShape.height, ow = outputShape.width
+        let k = kernel, s = stride, p = padding
+        if preservesSize {
+            // Each row is the plane shifted by d = dy·w + dx: one contiguous copy, then zero the taps that
+            // fell outside the image (rows above/below via the copy range, columns via a fix-up).
+            let hw = h * w
+            for c in 0 ..< inputShape.channels {
+                let plane = x + c * hw
+                for ky in 0 ..< k {
+                    for kx in 0 ..< k {
+                        let row = col + ((c * k + ky) * k + kx) * ld
+                        let dx = kx - p, d = (ky - p) * w + dx
+                        let lo = min(hw, max(0, -d)), hi = max(lo, min(hw, hw - d))
+                        for j in 0 ..< lo { row[j] = 0 }
+                        (row + lo).update(from: plane + lo + d, count: hi - lo)
+                        for j in hi ..< hw { row[j] = 0 }
+                        zeroOutsideColumns(row, dx)
+                    }
+                }
+            }
+            return
+        }
+        for c in 0 ..< inputShape.channels {
+            let plane = x + c * h * w
+            for ky in 0 ..< k {
+                for kx in 0 ..< k {
+                    let row = col + ((c * k + ky) * k + kx) * ld
+                    // Output columns whose input column ox·s − p + kx lies inside [0, w).
+                    let lo = min(ow, max(0, (p - kx + s - 1) / s))
+                    let last = w - 1 + p - kx
+                    let hi = last < 0 ? lo : max(lo, min(ow, last / s + 1))
+                    for oy in 0 ..< oh {
+                        let iy = oy * s - p + ky
+                        let out = row + oy * ow
+                        if iy < 0 || iy >= h { for ox in 0 ..< ow { out[ox] = 0 }; continue }
+                        for ox in 0 ..< lo { out[ox] = 0 }
+                        let src = plane + iy * w - p + kx
+                        if s == 1 {
+                            for ox in lo ..< hi { out[ox] = src[ox] }
+                        } else {
+                            for ox in lo ..< hi { out[ox] = src[ox * s] }
+                        }
+                        for ox in hi ..< ow { out[ox] = 0 }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds `col[inC·k·k, Ho·Wo]` (rows `ld` apart) back into `dx[inC, H, W]`; the adjoint of `im2col`.
+    /// `col` is scratch: the fast path zeroes its out-of-image taps in place.
+    func col2im(_ col: UnsafeMutablePointer<Float>, ld: Int, _ dx: UnsafeMutablePointer<Float>) {
+        let h = inputShape.height, w = inputShape.width, oh = outputShape.height, ow = outputShape.width
+        let k = kernel, s = stride, p = padding
+        if preservesSize {
+            let hw = h * w
+            for c in 0 ..< inputShape.channels {
+                let plane = dx + c * hw
+                for ky in 0 ..< k {
+                    for kx in 0 ..< k {
+                        let row = col + ((c * k + ky) * k + kx) * ld
+                        let shift = kx - p, d = (ky - p) * w + shift
+                        let lo = min(hw, max(0, -d)), hi = max(lo, min(hw, hw - d))
+                        zeroOutsideColumns(row, shift)
+                        let target = plane + d
+                        for j in lo ..< hi { target[j] += row[j] }
+                    }
+                }
+            }
+            return
+        }
+        for c in 0 ..< inputShape.channels {
+            let plane = dx + c * h * w
+            for ky in 0 ..< k {
+                for kx in 0 ..< k {
+                    let row = col + ((c * k + ky) * k + kx) * ld
+                    let lo = min(ow, max(0, (p - kx + s - 1) / s))
+                    let last = w - 1 + p - kx
+                    let hi = last < 0 ? lo : max(lo, min(ow, last / s + 1))
+                    for oy in 0 ..< oh {
+                        let iy = oy * s - p + ky
+                        if iy < 0 || iy >= h { continue }
+                        let src = row + oy * ow
+                        let dst = plane + iy * w - p + kx
+                        for ox in lo ..< hi { dst[ox * s] += src[ox] }
+                    }
+                }
+            }
+        }
+    }
+
+    private func scratchFor(_ thread: Int) -> Scratch {
+        precondition(thread < scratch.count, "Parallel.threads was raised after this layer was built")
+        return scratch[thread]
+    }
+
+    /// A per-output-channel affine map `y ← y·scale + shift`, optionally rectified, applied while the
+    /// convolution writes its output: how inference folds a following BatchNorm and ReLU into it.
+    public struct Epilogue {
+        public var scale: UnsafePointer<Float>?
+        public var shift: UnsafePointer<Float>
+        public var relu: Bool
+    }
+
+    // x: [batch, inC, H, W] → y: [batch, outC, Ho, Wo]
+    public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, samples: Range<Int>, thread: Int, mode: Mode) {
+        forward(x, y, samples: samples, thread: thread, epilogue: Epilogue(scale: nil, shift: bias.value.pointer, relu: false))
+    }
+
+    /// The convolution followed by `epilogue` (the plain layer uses `shift` = bias).
+    public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, samples: Range<Int>, thread: Int, epilogue: Epilogue) {
+        let hw = outputShape.height * outputShape.width, oc = outputShape.channels, rows = rows
+        let inCount = inputShape.count, outCount = outputShape.count
+        let w = weight.value.pointer
+        let g = groupSize(samples.count), scratch = scratchFor(thread)
+        let col = scratch.col.reserve(rows * g * hw), tmp = scratch.out.reserve(oc * g * hw)
+        @inline(__always) func finish(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ o: Int) {
+            let a = epilogue.scale?[o] ?? 1, b = epilogue.shift[o]
+            if epilogue.relu { for j in 0 ..< hw { let v = src[j] * a + b; dst[j] = v > 0 ? v : 0 } }
+            else { for j in 0 ..< hw { dst[j] = src[j] * a + b } }
+        }
+        var n0 = samples.lowerBound
+        while n0 < samples.upperBound {
+            let gn = min(g, samples.upperBound - n0), cols = gn * hw
+            let single = kernel == 1 && stride == 1 && padding == 0 && gn == 1
+            if !single { for i in 0 ..< gn { im2col(x + (n0 + i) * inCount, col + i * hw, ld: cols) } }
+            let source = single ? x + n0 * inCount : UnsafePointer(col)
+            if gn == 1 {
+                let out = y + n0 * outCount
+                gemm(false, false, oc, hw, rows, 1, w, rows, source, hw, 0, out, hw)
+                for o in 0 ..< oc { finish(out + o * hw, out + o * hw, o) }
+            } else {
+                gemm(false, false, oc, cols, rows, 1, w, rows, source, cols, 0, tmp, cols)
+                for i in 0 ..< gn { for o in 0 ..< oc { finish(tmp + o * cols + i * hw, y + (n0 + i) * outCount + o * hw, o) } }
+            }
+            n0 += gn
+        }
+    }
+
+    public func beginBackward(threads: Int) { dw.begin(threads: threads); db.begin(threads: threads) }
+    public func endBackward() { dw.end(into: weight.gradient); db.end(into: bias.gradient) }
+
+    public func backward(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                         _ dx: UnsafeMutablePointer<Float>?, samples: Range<Int>, thread: Int, mode: Mode) {
+        let hw = outputShape.height * outputShape.width, oc = outputShape.channels, rows = rows
+        let inCount = inputShape.count, outCount = outputShape.count
+        let w = weight.value.pointer
+        let g = groupSize(samples.count), scratch = scratchFor(thread)
+        let col = scratch.col.reserve(rows * g * hw), dyg = scratch.out.reserve(oc * g * hw)
+        let dcol = dx == nil ? col : scratch.dcol.reserve(rows * g * hw)
+        let dwt = dw(thread), dbt = db(thread)
+        var n0 = samples.lowerBound
+        while n0 < samples.upperBound {
+            let gn = min(g, samples.upperBound - n0), cols = gn * hw
+            for i in 0 ..< gn { im2col(x + (n0 + i) * inCount, col + i * hw, ld: cols) }
+            let d: UnsafePointer<Float>
+            if gn == 1 { d = dy + n0 * outCount } else {
+                for i in 0 ..< gn {
+                    for o in 0 ..< oc {
+                        let src = dy + (n0 + i) * outCount + o * hw, dst = dyg + o * cols + i * hw
+                        for j in 0 ..< hw { dst[j] = src[j] }
+                    }
+                }
+                d = UnsafePointer(dyg)
+            }
+            for o in 0 ..< oc { dbt[o] += sum(d + o * cols, cols) }
+            gemm(false, true, oc, rows, cols, 1, d, cols, col, cols, 1, dwt, rows)
+            if let dx {
+                gemm(true, false, rows, cols, oc, 1, w, rows, d, cols, 0, dcol, cols)
+                for i in 0 ..< gn {
+                    let dxi = dx + (n0 + i) * inCount
+                    dxi.update(repeating: 0, count: inCount)
+                    col2im(dcol + i * hw, ld: cols, dxi)
+                }
+            }
+            n0 += gn
+        }
+    }
+
+    /// Direct seven-loop convolution with the same contract as `forward`: the tests' reference.
+    public func referenceForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int) {
+        let ic = inputShape.channels, h = inputShape.height, w = inputShape.width
+        let oc = outputShape.channels, oh = outputShape.height, ow = outputShape.width, k = kernel
+        for n in 0 ..< batch {
+            for o in 0 ..< oc {
+                for oy in 0 ..< oh {
+                    for ox in 0 ..< ow {
+                        var s = bias.value[o]
+                        for c in 0 ..< ic {
+                            for ky in 0 ..< k {
+                                for kx in 0 ..< k {
+                                    let iy = oy * stride - padding + ky, ix = ox * stride - padding + kx
+                                    if iy < 0 || iy >= h || ix < 0 || ix >= w { continue }
+                                    s += weight.value[((o * ic + c) * k + ky) * k + kx] * x[((n * ic + c) * h + iy) * w + ix]
+                                }
+                            }
+                        }
+                        y[((n * oc + o) * oh + oy) * ow + ox] = s
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// NeuralNetwork: see README.md (placeholder until the module lands)

@@ -1,0 +1,50 @@
+import COpenBLAS
+import Dispatch
+import Foundation
+
+/// Splits batched work across the machine's cores.
+///
+/// The engine runs OpenBLAS single-threaded and parallelises over the samples of a batch itself (each
+/// thread runs its own GEMMs on its own slice), which also parallelises the im2col, pooling and
+/// elementwise loops that a threaded BLAS would leave on one core.
+public enum Parallel {
+    /// Number of worker threads used by every layer (default: the active processor count).
+    /// Set it before running passes, not while one runs. Changing it changes the summation order of
+    /// gradients, hence the last bits of training results.
+    public static var threads: Int {
+        get { configuration.threads }
+        set { configuration.threads = max(1, newValue) }
+    }
+
+    private final class Configuration: @unchecked Sendable {
+        var threads: Int
+        init() {
+            BLASRuntime.configure()
+            threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        }
+    }
+    private static let configuration = Configuration()
+
+    /// The OpenBLAS kernel family in use (after `BLASRuntime.configure`), for benchmark reports.
+    public static var blasCore: String { _ = configuration; return BLASRuntime.coreName }
+
+    /// The `index`-th of `parts` near-equal contiguous slices of `0..<count`.
+    @inline(__always)
+    static func slice(_ count: Int, _ parts: Int, _ index: Int) -> Range<Int> {
+        let base = count / parts, extra = count % parts
+        let lower = index * base + min(index, extra)
+        return lower ..< lower + base + (index < extra ? 1 : 0)
+    }
+
+    /// Calls `body(range, thread)` for up to `threads` contiguous slices of `0..<count`, concurrently.
+    /// Slices are fixed by `count` and `threads`, so results are deterministic for a given thread count.
+    public static func forEachSlice(_ count: Int, _ body: (Range<Int>, Int) -> Void) {
+        let parts = min(threads, count)
+        if parts <= 1 { if count > 0 { body(0 ..< count, 0) }; return }
+        // The slices are disjoint; the caller's closure is only run while this call lasts.
+        withoutActuallyEscaping(body) { escaping in
+            nonisolated(unsafe) let work = escaping
+            DispatchQueue.concurrentPerform(iterations: parts) { t in work(slice(count, parts, t), t) }
+        }
+    }
+}

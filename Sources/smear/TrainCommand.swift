@@ -1,0 +1,272 @@
+import ArgumentParser
+import Classifier
+import Foundation
+import NeuralNetwork
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train an image classifier on a folder of labelled images.",
+        discussion: """
+            DATASET holds one subfolder per class (any number of classes), e.g. DATASET/Parasitized/*.png and \
+            DATASET/Uninfected/*.png. Images are split into training and validation by GROUP, never by file: the \
+            group is taken from each file name by --group-pattern (default: the NIH patient, 'C33P1thinF_…' → P1, \
+            'C1_thinF_…' → C1), and about --validation-fraction of the groups (chosen by a seeded hash) are held \
+            out. Each epoch shows a progress bar, then the validation figures; the best epoch (validation \
+            accuracy) is written to --out, and a checkpoint to OUT.checkpoint for --resume. Decoded images are \
+            kept as 8-bit pixels at the network's input size; nothing else of the data set stays in memory.
+
+            Architectures: --arch takes a preset name (\(NetworkSpec.presets.map(\.name).joined(separator: ", "))) or \
+            a spec such as "input 32x32x3, conv 16 3x3, bn, relu, maxpool 2, conv 32 3x3, bn, relu, gap, dense classes".
+            """)
+
+    @Argument(help: "Folder with one subfolder of images per class.")
+    var dataset: String
+
+    @Option(name: .shortAndLong, help: "Where to write the trained model.")
+    var out: String = "model.smnet"
+
+    @Option(help: "Architecture preset or spec text (see the discussion).")
+    var arch: String = "cells"
+
+    @Option(help: "How crops become square inputs: pad (centre on black, keep aspect) or stretch.")
+    var fit: Preprocessing.Fit = .pad
+
+    @Option(help: "Maximum number of epochs.")
+    var epochs: Int = 40
+
+    @Option(help: "Images per training step.")
+    var batchSize: Int = 64
+
+    @Option(help: "adam (with decoupled weight decay) or sgd (with momentum).")
+    var optimizer: OptimizerSettings.Kind = .adam
+
+    @Option(help: "Peak learning rate (after a linear warm-up, decays along a cosine to 0 at the last epoch).")
+    var learningRate: Float = 0.002
+
+    @Option(help: "Weight decay on convolution and dense kernels.")
+    var weightDecay: Float = 0.005
+
+    @Option(help: "SGD momentum or Adam β1.")
+    var momentum: Float = 0.9
+
+    @Option(help: "Warm-up epochs.")
+    var warmup: Int = 1
+
+    @Option(help: "Stop after this many epochs without a better validation accuracy (0: never).")
+    var patience: Int = 12
+
+    @Option(help: "Label smoothing of the cross-entropy targets (helps with label noise).")
+    var labelSmoothing: Float = 0.05
+
+    @Option(help: "Fraction of the groups held out for validation (0 trains on everything and keeps the last epoch).")
+    var validationFraction: Double = 0.2
+
+    @Option(help: "Regular expression giving each file's group (first capture group that matched, else the whole match).")
+    var groupPattern: String = GroupKey.nihPattern
+
+    @Option(help: "Seed of the initial weights, the split, the shuffling and the augmentation.")
+    var seed: UInt64 = 1
+
+    @Flag(help: "Turn augmentation off (flips, 90° rotations, brightness, contrast, hue).")
+    var noAugment = false
+
+    @Option(help: "Augmentation: brightness change up to ±this fraction.")
+    var brightness: Float = 0.1
+
+    @Option(help: "Augmentation: contrast change up to ±this fraction.")
+    var contrast: Float = 0.1
+
+    @Option(help: "Augmentation: hue rotation up to ±this many radians.")
+    var hue: Float = 0.05
+
+    @Option(help: "Validate and save a moving average of the weights with this decay per step (0: the raw weights).")
+    var average: Float = 0.999
+
+    @Flag(help: "Continue the run whose checkpoint is OUT.checkpoint (same data and options).")
+    var resume = false
+
+    @Option(name: .customLong("init"), help: "Start from this model's weights (fine-tuning); a different number of classes gets a new last layer.")
+    var initModel: String?
+
+    @Option(help: "Weight precision in the output file: float16 (half the size) or float32.")
+    var weights: ModelFile.WeightFormat = .float16
+
+    @Option(help: "Worker threads (default: all cores).")
+    var threads: Int?
+
+    mutating func run() throws {
+        if let threads { Parallel.threads = threads }
+        let started = Date()
+        let groupKey = try GroupKey(pattern: groupPattern)
+        let folder = try LabelledFolder(root: dataset, groupKey: groupKey)
+        let checkpointPath = out + ".checkpoint"
+
+        // Model: resumed, fine-tuned from --init, or new.
+        var resumeState: (ModelFile.Checkpoint, [Float])?
+        let model: Model
+        if resume {
+            let (m, state) = try ModelFile.load(path: checkpointPath)
+            guard let state else { throw ValidationError("\(checkpointPath): not a checkpoint") }
+            guard m.classNames == folder.classNames else { throw ValidationError("\(checkpointPath): classes \(m.classNames) differ from the data set's \(folder.classNames)") }
+            model = m; resumeState = state
+        } else if let initModel {
+            model = try fineTuneStart(from: initModel, classNames: folder.classNames)
+        } else {
+            let spec = try NetworkSpec.preset(arch) ?? NetworkSpec(parsing: arch)
+            model = Model(network: Network(spec: spec.resolved(classes: folder.classNames.count), seed: seed),
+                          classNames: folder.classNames, preprocessing: Preprocessing(fit: fit))
+        }
+        let shape = model.network.inputShape
+        guard shape.channels == 3 else { throw ValidationError("the network input must have 3 channels (RGB)") }
+
+        // Split by group.
+        let validationEntries = folder.entries.filter { GroupKey.isValidation($0.group, fraction: validationFraction, seed: seed) }
+        let trainEntries = folder.entries.filter { !GroupKey.isValidation($0.group, fraction: validationFraction, seed: seed) }
+        let trainGroups = Set(trainEntries.map(\.group)).count, validationGroups = Set(validationEntries.map(\.group)).count
+        guard trainEntries.count >= batchSize else { throw ValidationError("only \(trainEntries.count) training images for batches of \(batchSize)") }
+        stderrLine("data: \(folder.entries.count) images in \(folder.classNames.count) classes, \(trainGroups + validationGroups) groups"
+            + (folder.ungrouped > 0 ? " (\(folder.ungrouped) files matched no group pattern and are their own groups)" : ""))
+        for (c, name) in folder.classNames.enumerated() {
+            let t = trainEntries.filter { $0.label == c }.count, v = validationEntries.filter { $0.label == c }.count
+            stderrLine(String(format: "  %@: %d train (%.1f%%), %d validation (%.1f%%)", name, t,
+                              100 * Double(t) / Double(max(trainEntries.count, 1)), v, 100 * Double(v) / Double(max(validationEntries.count, 1))))
+        }
+        stderrLine("split: \(trainEntries.count) train images from \(trainGroups) groups, \(validationEntries.count) validation images from \(validationGroups) groups")
+        stderrLine("network: \(model.network.spec)")
+        stderrLine(String(format: "  %d parameters, %.2f MFLOP per image", model.network.parameterCount, Double(model.network.spec.flopsPerSample) / 1e6))
+
+        let loadStart = Date()
+        let trainSet = try ImageSet(entries: trainEntries, preprocessing: model.preprocessing, width: shape.width, height: shape.height)
+        let validationSet = validationEntries.isEmpty ? nil
+            : try ImageSet(entries: validationEntries, preprocessing: model.preprocessing, width: shape.width, height: shape.height)
+        stderrLine(String(format: "decoded in %.1f s", Date().timeIntervalSince(loadStart)))
+
+        let options = TrainingOptions(
+            epochs: epochs, batchSize: batchSize,
+            optimizer: OptimizerSettings(kind: optimizer, learningRate: learningRate, weightDecay: weightDecay, momentum: momentum),
+            warmupEpochs: warmup, patience: validationSet == nil ? 0 : patience, labelSmoothing: labelSmoothing,
+            augmentation: noAugment ? .none : Augmentation(brightness: brightness, contrast: contrast, hue: hue), seed: seed,
+            averageDecay: average)
+        let trainer = Trainer(model: model, train: trainSet, validation: validationSet, options: options, resume: resumeState)
+        var best: [[Float]]?
+        if resumeState != nil, trainer.bestEpoch > 0, let (bestModel, _) = try? ModelFile.load(path: out) {
+            best = bestModel.network.parameters.map(\.value.array) + bestModel.network.state.map(\.array)
+            stderrLine("resuming after epoch \(trainer.epochsDone) (best so far: epoch \(trainer.bestEpoch))")
+        }
+        let bar = ProgressLine()
+        let command = "smear train " + CommandLine.arguments.dropFirst(2).joined(separator: " ")
+        var bestRecord: TrainingRecord?
+        while !trainer.finished {
+            let summary = trainer.runEpoch { p in
+                bar.update(String(format: "epoch %d/%d %@ %d/%d loss %.4f acc %.2f%% %.0f img/s ETA %@", p.epoch, epochs,
+                                  ProgressLine.bar(Double(p.batch) / Double(p.batches)), p.batch, p.batches, p.loss,
+                                  100 * p.accuracy, p.imagesPerSecond, ProgressLine.duration(p.secondsLeft)))
+            }
+            var line = String(format: "epoch %d/%d loss %.4f acc %.2f%% lr %.2e %.0f img/s %.1f s (%.2f ms CPU/img)", summary.epoch, epochs,
+                              summary.loss, 100 * summary.accuracy, summary.learningRate, summary.imagesPerSecond, summary.seconds,
+                              1e3 * summary.cpuSeconds / Double(trainer.stepsPerEpoch * batchSize))
+            if let v = summary.validation {
+                line += String(format: " | val loss %.4f acc %.2f%% AUC %@", v.loss, 100 * v.accuracy, v.auc.map { String(format: "%.4f", $0) } ?? "n/a")
+            }
+            bar.finish(line + (summary.improved ? " *" : ""))
+            if summary.improved {
+                best = trainer.withEvaluationWeights { model.network.parameters.map(\.value.array) } + model.network.state.map(\.array)
+                bestRecord = record(summary: summary, trainer: trainer, trainGroups: trainGroups, validationGroups: validationGroups,
+                                    command: command, seconds: Date().timeIntervalSince(started))
+                try write(model, weights: best!, record: bestRecord!)
+            }
+            model.training = bestRecord
+            try ModelFile.save(ModelFile.encode(model, format: .float32, checkpoint: trainer.checkpoint()), to: checkpointPath)
+        }
+        if let best, let record = bestRecord ?? (try? ModelFile.load(path: out))?.0.training {
+            var final = record
+            final.epochs = trainer.epochsDone
+            final.seconds = Date().timeIntervalSince(started)
+            try write(model, weights: best, record: final)
+            stderrLine(String(format: "kept epoch %d of %d: validation accuracy %.2f%%, AUC %@ → %@ (%d bytes); %.0f s, peak memory %.0f MB",
+                              final.bestEpoch, final.epochs, 100 * final.validationAccuracy,
+                              final.validationAUC.map { String(format: "%.4f", $0) } ?? "n/a", out,
+                              (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0,
+                              final.seconds, Double(peakResidentBytes()) / 1e6))
+        }
+    }
+
+    /// The `--init` model, with a fresh last layer when the class count differs.
+    private func fineTuneStart(from path: String, classNames: [String]) throws -> Model {
+        let (source, _) = try ModelFile.load(path: path)
+        let network = Network(spec: source.network.spec.withClasses(classNames.count), seed: seed)
+        let keepHead = source.classNames.count == classNames.count
+        for (target, from) in zip(network.layers, source.network.layers) where keepHead || !(target === network.layers.last!) {
+            for (a, b) in zip(target.parameters, from.parameters) where a.value.count == b.value.count { a.value.set(b.value.array) }
+            for (a, b) in zip(target.state, from.state) where a.count == b.count { a.set(b.array) }
+        }
+        stderrLine("initialised from \(path)" + (keepHead ? "" : " (new last layer for \(classNames.count) classes)"))
+        return Model(network: network, classNames: classNames, preprocessing: source.preprocessing)
+    }
+
+    private func record(summary: EpochSummary, trainer: Trainer, trainGroups: Int, validationGroups: Int,
+                        command: String, seconds: Double) -> TrainingRecord {
+        let s = trainer.optimizer.settings
+        return TrainingRecord(
+            dataset: (dataset as NSString).lastPathComponent, groupPattern: groupPattern, validationFraction: validationFraction,
+            seed: seed, trainImages: trainer.train.count, validationImages: trainer.validation?.count ?? 0,
+            trainGroups: trainGroups, validationGroups: validationGroups,
+            optimizer: "\(s.kind.rawValue) lr \(s.learningRate) wd \(s.weightDecay) momentum \(s.momentum), warm-up \(warmup), cosine, label smoothing \(labelSmoothing), weight average \(average)",
+            batchSize: batchSize, epochs: summary.epoch, bestEpoch: summary.epoch,
+            validationAccuracy: summary.validation?.accuracy ?? summary.accuracy, validationAUC: summary.validation?.auc,
+            validationLoss: summary.validation?.loss ?? summary.loss, initialisedFrom: initModel, command: command, seconds: seconds)
+    }
+
+    /// Writes `model` with `weights` (tensor order) atomically to `out`, leaving the live weights untouched.
+    private func write(_ model: Model, weights: [[Float]], record: TrainingRecord) throws {
+        let tensors = model.network.parameters.map(\.value) + model.network.state
+        let live = tensors.map(\.array)
+        for (t, w) in zip(tensors, weights) { t.set(w) }
+        model.training = record
+        let bytes = ModelFile.encode(model, format: self.weights)
+        for (t, w) in zip(tensors, live) { t.set(w) }
+        try ModelFile.save(bytes, to: out)
+    }
+}
+
+/// One status line on stderr, redrawn in place on a terminal; only final lines otherwise.
+final class ProgressLine {
+    let isTerminal = isatty(2) != 0
+    private var last = Date.distantPast
+
+    func update(_ text: String) {
+        guard isTerminal, Date().timeIntervalSince(last) > 0.1 else { return }
+        last = Date()
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
+    }
+
+    func finish(_ text: String) {
+        FileHandle.standardError.write(Data(((isTerminal ? "\r\u{1B}[K" : "") + text + "\n").utf8))
+    }
+
+    static func bar(_ fraction: Double, width: Int = 20) -> String {
+        let filled = Int((fraction * Double(width)).rounded())
+        return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]"
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "--" }
+        let s = Int(seconds.rounded())
+        return s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
+    }
+}
+
+func stderrLine(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+
+/// Peak resident set size of this process (VmHWM from /proc/self/status), in bytes; 0 if unknown.
+func peakResidentBytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+    return kb * 1024
+}
+
+extension Preprocessing.Fit: ExpressibleByArgument {}
+extension OptimizerSettings.Kind: ExpressibleByArgument {}
+extension ModelFile.WeightFormat: ExpressibleByArgument {}

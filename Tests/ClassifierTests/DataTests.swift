@@ -1,0 +1,86 @@
+import Foundation
+import ImageCodecs
+import Testing
+@testable import Classifier
+@testable import NeuralNetwork
+
+/// The repository's `fixtures/cells` folder.
+let fixtureCells = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("fixtures/cells").path
+
+@Suite("Data: group keys, splits, preprocessing, augmentation, metrics")
+struct DataTests {
+    @Test func nihGroupKeys() throws {
+        let key = try GroupKey()
+        #expect(key.key("C33P1thinF_IMG_20150619_114756a_cell_179.png") == "P1")
+        #expect(key.key("C101P62ThinF_IMG_20150918_151006_cell_61.png") == "P62")
+        #expect(key.key("C37BP2_thinF_IMG_20150620_132847a_cell_60.png") == "P2")
+        #expect(key.key("C1_thinF_IMG_20150604_104722_cell_115.png") == "C1")
+        #expect(key.key("C201ThinF_IMG_20151029_143224_cell_13.png") == "C201")
+        #expect(key.key("unrelated.png") == nil)
+        #expect(try GroupKey(pattern: "^([a-z]+)_").key("slideA_12.png") == nil)
+        #expect(try GroupKey(pattern: "^([a-zA-Z]+)_").key("slideA_12.png") == "slideA")
+        #expect(throws: GroupKeyError.self) { try GroupKey(pattern: "(") }
+    }
+
+    @Test func folderListingAndGroupedSplit() throws {
+        let folder = try LabelledFolder(root: fixtureCells, groupKey: GroupKey())
+        #expect(folder.classNames == ["Parasitized", "Uninfected"])
+        #expect(folder.classCounts == [8, 9])
+        #expect(Set(folder.entries.map(\.group)) == ["P20", "P60", "C1"])
+        // Every group lands wholly on one side, the same way for the same seed.
+        for seed: UInt64 in 0 ..< 20 {
+            for e in folder.entries {
+                let side = GroupKey.isValidation(e.group, fraction: 0.5, seed: seed)
+                #expect(folder.entries.filter { $0.group == e.group }.allSatisfy { GroupKey.isValidation($0.group, fraction: 0.5, seed: seed) == side })
+            }
+        }
+        let share = (0 ..< 1000).filter { GroupKey.isValidation("P\($0)", fraction: 0.2, seed: 1) }.count
+        #expect(share > 150 && share < 250)
+        #expect(throws: DatasetError.self) { try LabelledFolder(root: fixtureCells + "/Parasitized", groupKey: GroupKey()) }
+        #expect(throws: DatasetError.self) { try LabelledFolder(root: fixtureCells, groupKey: GroupKey(), classNames: ["Parasitized"]) }
+    }
+
+    @Test func padToSquareThenAreaResize() {
+        // 4×2 image: left half red (200), right half blue (100); padded to 4×4 with rows of black above and below.
+        var image = RGBImage(width: 4, height: 2)
+        for y in 0 ..< 2 { for x in 0 ..< 4 { image[x, y] = x < 2 ? (200, 0, 0) : (0, 0, 100) } }
+        let padded = Preprocessing(fit: .pad).resize(image, width: 2, height: 2)
+        #expect(padded[0, 0] == (100, 0, 0) && padded[1, 0] == (0, 0, 50) && padded[0, 1] == (100, 0, 0))
+        let stretched = Preprocessing(fit: .stretch).resize(image, width: 2, height: 1)
+        #expect(stretched[0, 0] == (200, 0, 0) && stretched[1, 0] == (0, 0, 100))
+        // Non-integer ratio: 3 → 2 averages 1.5 pixels each.
+        let row = RGBImage(width: 3, height: 1, pixels: [0, 0, 0, 90, 90, 90, 180, 180, 180])
+        let r = Preprocessing(fit: .stretch).resize(row, width: 2, height: 1)
+        #expect(r[0, 0].r == 30 && r[1, 0].r == 150)
+    }
+
+    @Test func augmentationKeepsBackgroundAndPixels() {
+        var image = RGBImage(width: 4, height: 4)
+        image[1, 0] = (200, 100, 50); image[2, 3] = (10, 20, 30)
+        let pre = Preprocessing()
+        var plain = [Float](repeating: 0, count: 48), augmented = plain
+        pre.planar(image, into: &plain)
+        var rng = SeededGenerator(seed: 5)
+        image.pixels.withUnsafeBufferPointer { Augmentation.none.apply($0.baseAddress!, side: 4, scale: pre.scale, into: &augmented, rng: &rng) }
+        #expect(plain == augmented)
+        let geometric = Augmentation(symmetries: true, brightness: 0, contrast: 0, hue: 0)
+        for _ in 0 ..< 8 {
+            image.pixels.withUnsafeBufferPointer { geometric.apply($0.baseAddress!, side: 4, scale: pre.scale, into: &augmented, rng: &rng) }
+            #expect(augmented.filter { $0 != 0 }.sorted() == plain.filter { $0 != 0 }.sorted())
+        }
+        image.pixels.withUnsafeBufferPointer { Augmentation(brightness: 0.3, contrast: 0.3, hue: 0.3).apply($0.baseAddress!, side: 4, scale: pre.scale, into: &augmented, rng: &rng) }
+        #expect(augmented.filter { $0 != 0 }.count == 6 && augmented.allSatisfy { $0 >= 0 && $0 <= 1 })
+    }
+
+    @Test func evaluationFigures() {
+        let p: [[Float]] = [[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.2, 0.8], [0.55, 0.45]]
+        let e = Evaluation(probabilities: p, labels: [0, 1, 1, 1, 0], classNames: ["Parasitized", "Uninfected"], positive: 0)
+        #expect(e.confusion == [[2, 0], [1, 2]])
+        #expect(abs(e.accuracy - 0.8) < 1e-12)
+        #expect(abs(e.classes[0].precision - 2.0 / 3) < 1e-12 && e.classes[0].recall == 1)
+        #expect(abs(e.auc! - 5.0 / 6) < 1e-12)  // 5 of the 6 (parasitized, uninfected) pairs are ordered right
+        #expect(Evaluation.rocAUC(scores: [0.5, 0.5, 0.1], positives: [true, false, false]) == 0.75)
+        #expect(Evaluation.rocAUC(scores: [0.5], positives: [true]) == nil)
+    }
+}

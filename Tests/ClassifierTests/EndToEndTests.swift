@@ -1,0 +1,71 @@
+import Foundation
+import ImageCodecs
+import Testing
+@testable import Classifier
+@testable import NeuralNetwork
+
+@Suite("Tiny train → save → load → classify on fixture cells")
+struct EndToEndTests {
+    @Test func trainSaveLoadClassifyAndGradCAM() throws {
+        let folder = try LabelledFolder(root: fixtureCells, groupKey: GroupKey())
+        let spec = NetworkSpec.preset("tiny")!.resolved(classes: 2)
+        let model = Model(network: Network(spec: spec, seed: 1), classNames: folder.classNames, preprocessing: Preprocessing())
+        let train = try ImageSet(entries: folder.entries, preprocessing: model.preprocessing, width: 16, height: 16)
+        let options = TrainingOptions(epochs: 60, batchSize: 17, optimizer: OptimizerSettings(kind: .adam, learningRate: 0.02),
+                                      warmupEpochs: 1, augmentation: .none, seed: 1)
+        let trainer = Trainer(model: model, train: train, validation: train, options: options)
+        var last: EpochSummary?
+        while !trainer.finished { last = trainer.runEpoch { _ in } }
+        #expect(last!.validation!.accuracy >= 0.9)  // a tiny net memorises 17 cells
+        #expect(trainer.bestEpoch > 0)
+
+        // Save, load, and classify the original crops through the library API.
+        let path = NSTemporaryDirectory() + "/smear-e2e-\(getpid()).smnet"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try ModelFile.save(ModelFile.encode(model, format: .float32), to: path)
+        let classifier = try CellClassifier(contentsOf: path)
+        #expect(classifier.positiveClassIndex == 0)
+        let crops = try folder.entries.map { e throws(ImageError) in try ImageCodecs.read(path: e.path) }
+        let p = classifier.probabilities(crops)
+        let direct = trainer.predict(train)
+        for (a, b) in zip(p, direct) { for (x, y) in zip(a, b) { #expect(abs(x - y) < 1e-4) } }
+        let e = Evaluation(probabilities: p, labels: folder.entries.map(\.label), classNames: classifier.classNames)
+        #expect(e.accuracy == last!.validation!.accuracy)
+
+        let cam = classifier.gradCAM(crops[0], classIndex: 0)
+        #expect(cam.width == crops[0].width && cam.height == crops[0].height)
+        #expect(cam.heatmap.allSatisfy { $0 >= 0 && $0 <= 1 } && cam.heatmap.max()! > 0.99)
+        #expect(cam.overlay(on: crops[0]).width == crops[0].width)
+    }
+
+    @Test func weightAverageIsValidatedThenTrainedWeightsComeBack() throws {
+        let folder = try LabelledFolder(root: fixtureCells, groupKey: GroupKey())
+        let model = Model(network: Network(spec: NetworkSpec.preset("tiny")!.resolved(classes: 2), seed: 2),
+                          classNames: folder.classNames, preprocessing: Preprocessing())
+        let set = try ImageSet(entries: folder.entries, preprocessing: model.preprocessing, width: 16, height: 16)
+        let trainer = Trainer(model: model, train: set, validation: set,
+                              options: TrainingOptions(epochs: 2, batchSize: 8, optimizer: OptimizerSettings(kind: .adam, learningRate: 0.05),
+                                                       seed: 3, averageDecay: 0.5))
+        _ = trainer.runEpoch { _ in }
+        let trained = model.tensors.flatMap(\.array)
+        let averaged = trainer.withEvaluationWeights { model.network.parameters.flatMap(\.value.array) }
+        #expect(averaged != Array(trained.prefix(averaged.count)))
+        #expect(model.tensors.flatMap(\.array) == trained)
+        let (state, moments) = trainer.checkpoint()
+        #expect(state.moments == 3 * averaged.count && moments.suffix(averaged.count).elementsEqual(averaged))
+    }
+
+    @Test func sameSeedSameModel() throws {
+        let folder = try LabelledFolder(root: fixtureCells, groupKey: GroupKey())
+        func run() throws -> [Float] {
+            let model = Model(network: Network(spec: NetworkSpec.preset("tiny")!.resolved(classes: 2), seed: 4),
+                              classNames: folder.classNames, preprocessing: Preprocessing())
+            let set = try ImageSet(entries: folder.entries, preprocessing: model.preprocessing, width: 16, height: 16)
+            let trainer = Trainer(model: model, train: set, validation: nil,
+                                  options: TrainingOptions(epochs: 3, batchSize: 8, optimizer: OptimizerSettings(kind: .adam, learningRate: 0.01), seed: 9))
+            while !trainer.finished { _ = trainer.runEpoch { _ in } }
+            return model.tensors.flatMap(\.array)
+        }
+        #expect(try run() == run())
+    }
+}
