@@ -49,12 +49,7 @@ struct Validate: ParsableCommand {
         let paths = try expandInputs([imagesDir]).filter { annotations[($0 as NSString).lastPathComponent] != nil }
         guard !paths.isEmpty else { throw PipelineError("\(imagesDir): no image in this folder is named in \(truth)") }
         let folder = try out.map { try OutputFolder(path: $0) }
-        var parameters = SegmentationParameters(cellDiameter: cellDiameter)
-        let env = ProcessInfo.processInfo.environment  // TUNING-HACK
-        if let v = env["SMEAR_SCORE"].flatMap(Double.init) { parameters.minCentreScore = v }
-        if let v = env["SMEAR_SEP"].flatMap(Double.init) { parameters.minCentreSeparation = v }
-        if let v = env["SMEAR_AREA"].flatMap(Double.init) { parameters.minCellArea = v }
-        let analyzer = FieldAnalyzer(segmenter: CellSegmenter(parameters: parameters))
+        let analyzer = FieldAnalyzer(segmenter: CellSegmenter(parameters: SegmentationParameters(cellDiameter: cellDiameter)))
         let overlayNames = uniqueOverlayNames(paths)
         let progress = Progress(total: paths.count, enabled: true)
         let results = parallelMap(count: paths.count, threads: threads) { i -> Result<FieldValidation, PipelineError> in
