@@ -17,10 +17,13 @@ extension RGBImage {
                         for i in 0..<sums.count { sums[i] = 0 }
                         for y in y0..<y1 {
                             var s = y * width * 3
-                            for x in 0..<width {
-                                let o = (x / factor) * 3
-                                sums[o] += Int(src[s]); sums[o + 1] += Int(src[s + 1]); sums[o + 2] += Int(src[s + 2])
-                                s += 3
+                            for ox in 0..<outWidth {
+                                var r = 0, g = 0, b = 0
+                                for _ in (ox * factor)..<min(width, (ox + 1) * factor) {
+                                    r += Int(src[s]); g += Int(src[s + 1]); b += Int(src[s + 2])
+                                    s += 3
+                                }
+                                sums[3 * ox] += r; sums[3 * ox + 1] += g; sums[3 * ox + 2] += b
                             }
                         }
                         let rows = y1 - y0

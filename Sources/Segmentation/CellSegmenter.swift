@@ -19,7 +19,7 @@ public struct SegmentationParameters: Sendable, Equatable {
     /// Objects smaller than this fraction of a typical cell's area are debris.
     public var minCellArea: Double
 
-    public init(cellDiameter: Double? = nil, workingDiameter: Double = 30, minCentreScore: Double = 0.05,
+    public init(cellDiameter: Double? = nil, workingDiameter: Double = 16, minCentreScore: Double = 0.05,
                 minCentreSeparation: Double = 0.75, minCellArea: Double = 0.3, splitDepth: Double = 0.12) {
         self.minCellArea = minCellArea
         self.cellDiameter = cellDiameter
@@ -145,13 +145,14 @@ public struct CellSegmenter: Sendable {
         for c in centres where mask.bits[c.y * w + c.x] != 0 { seeds.append((c.x, c.y)) }
         let filled = mask
         let foregroundSeeds = seeds
-        for c in centres where filled.bits[c.y * w + c.x] == 0 {
+        for c in centres where filled.bits[c.y * w + c.x] == 0 && Double(c.score) >= 2 * parameters.minCentreScore {
             // Not a gap amid cells that have centres of their own.
             let isolated = foregroundSeeds.allSatisfy { s in
                 Double((s.x - c.x) * (s.x - c.x) + (s.y - c.y) * (s.y - c.y)) >= 0.5625 * diameter * diameter
             }
             guard isolated else { continue }
-            // A centre outside the foreground is a pale cell when the stain within 0.3 diameters
+            // A centre outside the foreground (with twice the usual vote, as there is no stain to
+            // vouch for it) is a pale cell when the stain within 0.3 diameters
             // reaches half the threshold on half the pixels (its pale pixels join the foreground),
             // or a ring-shaped cell with an open pallor when at least half of the annulus 0.3–0.5
             // diameters out is foreground (its whole disc joins).

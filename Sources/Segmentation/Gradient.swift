@@ -10,6 +10,9 @@ public struct Gradient: Sendable {
         let w = f.width, h = f.height
         var gx = [Float](repeating: 0, count: w * h), gy = gx, mag = gx
         f.values.withUnsafeBufferPointer { v in
+        gx.withUnsafeMutableBufferPointer { gx in
+        gy.withUnsafeMutableBufferPointer { gy in
+        mag.withUnsafeMutableBufferPointer { mag in
             for y in 0..<h {
                 let ym = max(0, y - 1) * w, y0 = y * w, yp = min(h - 1, y + 1) * w
                 for x in 0..<w {
@@ -24,7 +27,7 @@ public struct Gradient: Sendable {
                     mag[y0 + x] = (dx * dx + dy * dy).squareRoot()
                 }
             }
-        }
+        }}}}
         self.gx = Plane(width: w, height: h, values: gx)
         self.gy = Plane(width: w, height: h, values: gy)
         self.magnitude = Plane(width: w, height: h, values: mag)

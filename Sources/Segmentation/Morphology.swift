@@ -1,10 +1,10 @@
 /// Binary and greyscale morphology used by the segmenter.
 
 /// Dilation of `mask` by a disc of `radius` pixels: a pixel is set when some foreground pixel lies
-/// within `radius` (Euclidean). Cost: one exact distance transform, or for radii below 3 a direct
-/// scan of the disc's offsets.
+/// within `radius` (Euclidean). Cost: O(width · height · (2r + 1)) byte operations for radii up to
+/// 6, one exact distance transform beyond.
 public func dilate(_ mask: BinaryImage, radius: Float) -> BinaryImage {
-    if radius < 3 { return discFilter(mask, radius: radius, dilate: true) }
+    if radius <= 6 { return discFilter(mask, radius: radius, dilate: true) }
     let d = squaredDistanceTransform(width: mask.width, height: mask.height) { mask.bits[$0] != 0 }
     let r2 = radius * radius
     return BinaryImage(width: mask.width, height: mask.height, bits: d.values.map { $0 <= r2 ? 1 : 0 })
@@ -12,42 +12,65 @@ public func dilate(_ mask: BinaryImage, radius: Float) -> BinaryImage {
 
 /// Erosion of `mask` by a disc of `radius` pixels: a pixel stays set when no background pixel lies
 /// within `radius`. Outside the image counts as foreground (no erosion from the border).
-/// Cost: one exact distance transform.
+/// Cost: O(width · height · (2r + 1)) byte operations for radii up to 6, one exact distance
+/// transform beyond.
 public func erode(_ mask: BinaryImage, radius: Float) -> BinaryImage {
+    if radius <= 6 { return discFilter(mask, radius: radius, dilate: false) }
     let d = squaredDistanceTransform(width: mask.width, height: mask.height) { mask.bits[$0] == 0 }
     let r2 = radius * radius
     return BinaryImage(width: mask.width, height: mask.height, bits: d.values.map { $0 > r2 ? 1 : 0 })
 }
 
-/// Erosion or dilation by a small disc, scanning the disc's offsets around each pixel (stopping at
-/// the first background pixel for erosion, the first foreground pixel for dilation). Pixels outside
-/// the image count as foreground for erosion and background for dilation, as in the
-/// distance-transform versions. Cost: O(width · height · πr²) at worst.
+/// Erosion or dilation by a small disc, decomposed into rows: the disc is the union over row
+/// offsets `dy` of horizontal segments of half-width `k(dy) = ⌊√(r² − dy²)⌋`, so erosion is the AND
+/// (dilation the OR) over `dy` of the mask's horizontal erosion (dilation) by `k(dy)`, shifted by
+/// `dy`. Outside the image counts as foreground for erosion and background for dilation, as in the
+/// distance-transform versions. Cost: O(width · height · (2r + 1)), byte operations.
 func discFilter(_ mask: BinaryImage, radius: Float, dilate: Bool) -> BinaryImage {
     let w = mask.width, h = mask.height
     let r = Int(radius)
-    var offsets: [(Int, Int)] = []
-    for dy in -r...r {
-        for dx in -r...r where (dx != 0 || dy != 0) && Float(dx * dx + dy * dy) <= radius * radius {
-            offsets.append((dx, dy))
+    let halfWidths = (-r...r).map { dy in Int((radius * radius - Float(dy * dy)).squareRoot()) }
+    // Horizontal erosion/dilation by each half-width that occurs.
+    var horizontal: [Int: [UInt8]] = [:]
+    for k in Set(halfWidths) {
+        var out = [UInt8](repeating: 0, count: w * h)
+        mask.bits.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for y in 0..<h {
+                    let row = y * w
+                    // Running count of foreground pixels in the window [x − k, x + k] (clipped).
+                    var count = 0
+                    for x in 0..<min(w, k) { count += Int(src[row + x]) }
+                    for x in 0..<w {
+                        if x + k < w { count += Int(src[row + x + k]) }
+                        if x - k - 1 >= 0 { count -= Int(src[row + x - k - 1]) }
+                        let inside = min(w - 1, x + k) - max(0, x - k) + 1
+                        dst[row + x] = dilate ? (count > 0 ? 1 : 0) : (count == inside ? 1 : 0)
+                    }
+                }
+            }
         }
+        horizontal[k] = out
     }
-    var out = mask
-    let target: UInt8 = dilate ? 1 : 0   // the value that, found within the disc, flips the pixel
-    mask.bits.withUnsafeBufferPointer { src in
-        out.bits.withUnsafeMutableBufferPointer { dst in
-            for y in 0..<h {
-                for x in 0..<w where src[y * w + x] != target {
-                    for (dx, dy) in offsets {
-                        let nx = x + dx, ny = y + dy
-                        guard nx >= 0, ny >= 0, nx < w, ny < h else { continue }
-                        if src[ny * w + nx] == target { dst[y * w + x] = target; break }
+    var result = [UInt8](repeating: dilate ? 0 : 1, count: w * h)
+    result.withUnsafeMutableBufferPointer { dst in
+        for (index, dy) in (-r...r).enumerated() {
+            horizontal[halfWidths[index]]!.withUnsafeBufferPointer { src in
+                for y in 0..<h {
+                    let sy = y + dy
+                    let row = y * w
+                    guard sy >= 0 && sy < h else { continue }   // outside: neutral for both
+                    let srow = sy * w
+                    if dilate {
+                        for x in 0..<w { dst[row + x] |= src[srow + x] }
+                    } else {
+                        for x in 0..<w { dst[row + x] &= src[srow + x] }
                     }
                 }
             }
         }
     }
-    return out
+    return BinaryImage(width: w, height: h, bits: result)
 }
 
 /// Opening (erosion then dilation) by a disc: removes foreground parts narrower than `2 · radius`.
