@@ -102,18 +102,54 @@ public struct CellSegmenter: Sendable {
                     y0[l] = min(y0[l], y); y1[l] = max(y1[l], y)
                 }
             }
+            // Working-grid coordinates of each full-resolution column and row: the cell to the
+            // upper left and the interpolation weight.
+            func grid(_ n: Int) -> ([Int], [Float]) {
+                var cell = [Int](repeating: 0, count: n), weight = [Float](repeating: 0, count: n)
+                for i in 0..<n {
+                    let v = (Float(i) + 0.5) / Float(factor) - 0.5
+                    cell[i] = Int(v + 1) - 1
+                    weight[i] = v - Float(cell[i])
+                }
+                return (cell, weight)
+            }
+            let (col0, colT) = grid(fullWidth), (row0, rowT) = grid(fullHeight)
             var result: [DetectedObject] = []
             for l in 1...max(1, labels.count) where l <= labels.count && x1[l] >= 0 {
                 let fx0 = x0[l] * factor, fy0 = y0[l] * factor
                 let fx1 = min(fullWidth, (x1[l] + 1) * factor), fy1 = min(fullHeight, (y1[l] + 1) * factor)
+                // Each full-resolution pixel takes the bilinearly interpolated membership of the
+                // working pixels around it (≥ ½ is in), so outlines are smooth rather than blocky.
                 var mask = BinaryImage(width: fx1 - fx0, height: fy1 - fy0)
-                for fy in fy0..<fy1 {
-                    let row = (fy / factor) * w
-                    for fx in fx0..<fx1 where labels.labels[row + fx / factor] == Int32(l) {
-                        mask.bits[(fy - fy0) * mask.width + (fx - fx0)] = 1
+                let label = Int32(l)
+                var mx0 = Int.max, my0 = Int.max, mx1 = -1, my1 = -1
+                labels.labels.withUnsafeBufferPointer { lab in
+                mask.bits.withUnsafeMutableBufferPointer { bits in
+                    for fy in fy0..<fy1 {
+                        let iy = row0[fy], ty = rowT[fy]
+                        let r0 = min(h - 1, max(0, iy)) * w, r1 = min(h - 1, max(0, iy + 1)) * w
+                        for fx in fx0..<fx1 {
+                            let ix = col0[fx], tx = colT[fx]
+                            let c0 = min(w - 1, max(0, ix)), c1 = min(w - 1, max(0, ix + 1))
+                            let a: Float = lab[r0 + c0] == label ? 1 : 0, b: Float = lab[r0 + c1] == label ? 1 : 0
+                            let c: Float = lab[r1 + c0] == label ? 1 : 0, d: Float = lab[r1 + c1] == label ? 1 : 0
+                            let value = (a * (1 - tx) + b * tx) * (1 - ty) + (c * (1 - tx) + d * tx) * ty
+                            if value >= 0.5 {
+                                bits[(fy - fy0) * (fx1 - fx0) + (fx - fx0)] = 1
+                                mx0 = min(mx0, fx); mx1 = max(mx1, fx); my0 = min(my0, fy); my1 = max(my1, fy)
+                            }
+                        }
+                    }
+                }}
+                guard mx1 >= 0 else { continue }
+                // Tighten the box to the smoothed mask.
+                var tight = BinaryImage(width: mx1 - mx0 + 1, height: my1 - my0 + 1)
+                for y in my0...my1 {
+                    for x in mx0...mx1 {
+                        tight.bits[(y - my0) * tight.width + (x - mx0)] = mask.bits[(y - fy0) * mask.width + (x - fx0)]
                     }
                 }
-                result.append(DetectedObject(id: 0, x: fx0, y: fy0, mask: mask, status: status[l]))
+                result.append(DetectedObject(id: 0, x: mx0, y: my0, mask: tight, status: status[l]))
             }
             let band = max(1, diameter)
             result.sort { a, b in

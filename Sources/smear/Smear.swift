@@ -5,5 +5,5 @@ struct Smear: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smear",
         abstract: "Count red blood cells and malaria parasites in photographs of Giemsa-stained thin blood smears.",
-        subcommands: [Analyze.self, Validate.self, Train.self, Evaluate.self, Classify.self])
+        subcommands: [Analyze.self, Validate.self, Crops.self, Train.self, Evaluate.self, Classify.self])
 }
