@@ -1,8 +1,10 @@
 import Foundation
 import ImageCodecs
 import Segmentation
+import Classifier
 
-/// The analysis of one microscope field: where its cells are and how long it took.
+/// The analysis of one microscope field: where its cells are, what the classifier said about each
+/// counted cell, and how long it took.
 public struct FieldAnalysis: Sendable {
     /// The path as given (or as found in a given folder).
     public var path: String
@@ -11,20 +13,40 @@ public struct FieldAnalysis: Sendable {
     public var width: Int { segmentation.width }
     public var height: Int { segmentation.height }
     public var segmentation: SegmentationResult
-    /// Wall-clock seconds to decode and segment this field.
+    /// The classifier's call for each counted cell, by object id; empty when no classifier ran.
+    public var calls: [Int: CellCall]
+    /// Wall-clock seconds to decode, segment and classify this field.
     public var seconds: Double
+
+    public var cellsCounted: Int { segmentation.count(.counted) }
+    /// Counted cells called parasitized (0 when no classifier ran).
+    public var parasitized: Int { calls.values.reduce(0) { $0 + ($1.parasitized ? 1 : 0) } }
 }
 
-/// Decodes and segments fields. Safe to use from several threads at once.
+/// The classifier's verdict on one cell.
+public struct CellCall: Sendable, Equatable {
+    /// Probability of the parasitized class.
+    public var pParasitized: Double
+    /// Whether `pParasitized` reaches the decision threshold.
+    public var parasitized: Bool
+}
+
+/// Decodes, segments and (with a classifier) classifies fields. Safe to use from several threads.
 public struct FieldAnalyzer: Sendable {
     public var segmenter: CellSegmenter
+    /// Classifies every counted cell when set.
+    public var classifier: CellClassifier?
+    /// A cell is called parasitized when its probability reaches this.
+    public var threshold: Double
 
-    public init(segmenter: CellSegmenter = CellSegmenter()) {
+    public init(segmenter: CellSegmenter = CellSegmenter(), classifier: CellClassifier? = nil, threshold: Double = 0.5) {
         self.segmenter = segmenter
+        self.classifier = classifier
+        self.threshold = threshold
     }
 
-    /// Decodes and segments the field at `path`, returning the decoded image too (for overlays and
-    /// crops). Throws `PipelineError` with a one-line message that names the file.
+    /// Decodes, segments and classifies the field at `path`, returning the decoded image too (for
+    /// overlays and crops). Throws `PipelineError` with a one-line message that names the file.
     public func analyze(path: String) throws(PipelineError) -> (FieldAnalysis, RGBImage) {
         let start = DispatchTime.now()
         let image: RGBImage
@@ -39,8 +61,17 @@ public struct FieldAnalyzer: Sendable {
         } catch {
             throw PipelineError("\((path as NSString).lastPathComponent): \(error.description)")
         }
+        var calls: [Int: CellCall] = [:]
+        if let classifier, let positive = classifier.positiveClassIndex {
+            let counted = segmentation.objects.filter { $0.status == .counted }
+            let probabilities = classifier.probabilities(counted.map { $0.crop(from: image) })
+            for (object, p) in zip(counted, probabilities) {
+                let pp = Double(p[positive])
+                calls[object.id] = CellCall(pParasitized: pp, parasitized: pp >= threshold)
+            }
+        }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        return (FieldAnalysis(path: path, segmentation: segmentation, seconds: seconds), image)
+        return (FieldAnalysis(path: path, segmentation: segmentation, calls: calls, seconds: seconds), image)
     }
 }
 

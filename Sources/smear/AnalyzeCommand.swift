@@ -1,4 +1,5 @@
 import ArgumentParser
+import Classifier
 import Foundation
 import ImageCodecs
 import Pipeline
@@ -7,23 +8,59 @@ import Segmentation
 
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Find and count the red blood cells in smear fields.",
+        abstract: "Count red blood cells and malaria parasites in smear fields.",
         discussion: """
         Every IMAGE (PNG, JPEG or TIFF; a folder means every image in it, in name order) is segmented: \
         each red blood cell is found and outlined; cells cut by the image border, white blood cells and \
-        debris are shown but not counted. Writes, into the output folder:
-          report.json         every field and every object (bounding box, centroid, area, status)
+        debris are shown but not counted. Every counted cell is cropped and classified as parasitized \
+        or uninfected by the bundled model (or --model).
+
+        Without --sample, every field given is analysed and reported. With --sample NAME the fields are \
+        one patient's slide: they are counted in order until --target-cells red cells (WHO: 5,000) are \
+        reached, and the report gives the parasitemia with its Wilson 95% interval and parasites/µL. \
+        --samples-root DIR analyses every sub-folder of DIR as a sample of that name.
+
+        Writes, into the output folder:
+          report.json         settings, every field, sample totals, every object (box, centroid, area,
+                              status, class, p_parasitized), failures
           cells.csv           the same objects, one line each
-          overlays/NAME.png   each field with its objects outlined and numbered, and a legend
+          report.html         a page for checking the count by eye: summary, fields, parasitized cells
+          overlays/NAME.png   each field: parasitized cells in bold red with their probability,
+                              uninfected thin green, objects not counted dotted (blue border,
+                              orange leukocyte, grey debris), ids, and a header with the counts
         Files appear only when the run is complete. The exit status is non-zero if any input failed; \
         the others are still analysed and the failures are listed in report.json.
         """)
 
     @Argument(help: "Field images or folders of them.")
-    var images: [String]
+    var images: [String] = []
 
     @Option(help: "Output folder.")
     var out: String
+
+    @Option(help: "Treat the fields as one patient's slide with this name and count them to --target-cells.")
+    var sample: String?
+
+    @Option(help: ArgumentHelp("Analyse every sub-folder of this folder as a sample named after it.", valueName: "dir"))
+    var samplesRoot: String?
+
+    @Option(help: "Red cells to count per sample before stopping (with --sample or --samples-root).")
+    var targetCells = 5000
+
+    @Option(help: "Red cells per µL of blood, to convert parasitemia into parasites/µL.")
+    var redCellsPerMicrolitre = 5.0e6
+
+    @Option(help: ArgumentHelp("Classifier model (.smnet); default: the bundled model.", valueName: "file"))
+    var model: String?
+
+    @Option(help: "Probability at or above which a cell is called parasitized (default: the model's own, see MODEL.md).")
+    var threshold: Double?
+
+    @Flag(help: "Only find and count cells; do not classify them.")
+    var noClassify = false
+
+    @Flag(help: "Tint each parasitized cell in the overlays with its Grad-CAM heatmap.")
+    var heatmaps = false
 
     @Option(help: ArgumentHelp("Also write a masked crop of every counted cell into this folder.", valueName: "dir"))
     var crops: String?
@@ -40,63 +77,137 @@ struct Analyze: ParsableCommand {
     func validate() throws {
         if let d = cellDiameter, !(d >= 4 && d <= 2000) { throw ValidationError("--cell-diameter must be between 4 and 2000 pixels") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if targetCells < 1 { throw ValidationError("--target-cells must be at least 1") }
+        if !(redCellsPerMicrolitre > 0) { throw ValidationError("--red-cells-per-microlitre must be positive") }
+        if let t = threshold, !(t > 0 && t <= 1) { throw ValidationError("--threshold must be in (0, 1]") }
+        if samplesRoot != nil && sample != nil { throw ValidationError("--sample and --samples-root cannot be used together") }
+        if samplesRoot == nil && images.isEmpty { throw ValidationError("give at least one image or folder (or --samples-root)") }
+        if samplesRoot != nil && !images.isEmpty { throw ValidationError("with --samples-root, give no other images") }
+        if noClassify && (model != nil || threshold != nil || heatmaps) {
+            throw ValidationError("--no-classify cannot be combined with --model, --threshold or --heatmaps")
+        }
     }
 
     func run() throws {
-        let paths = try expandInputs(images)
+        // Inputs, grouped into samples (a plain batch is one sample with no name and no target).
+        var groups: [(name: String, paths: [String], target: Int?)] = []
+        if let root = samplesRoot {
+            for folder in try sampleFolders(root) {
+                groups.append(((folder as NSString).lastPathComponent, try expandInputs([folder]), targetCells))
+            }
+        } else {
+            groups.append((sample ?? "", try expandInputs(images), sample == nil ? nil : targetCells))
+        }
+        let classifier: CellClassifier?
+        let modelName: String?
+        if noClassify {
+            classifier = nil
+            modelName = nil
+        } else {
+            classifier = try model.map { try CellClassifier(contentsOf: $0) } ?? CellClassifier.bundled()
+            modelName = model ?? "bundled (\(CellClassifier.bundledPath.map { ($0 as NSString).lastPathComponent } ?? "cells.smnet"))"
+            guard classifier?.positiveClassIndex != nil else {
+                throw PipelineError("\(model ?? "bundled model"): the model has no 'parasitized' class")
+            }
+        }
+        let decision = threshold ?? (model == nil ? CellClassifier.bundledThreshold : 0.5)
+        let analyzer = FieldAnalyzer(segmenter: CellSegmenter(parameters: SegmentationParameters(cellDiameter: cellDiameter)),
+                                     classifier: classifier, threshold: decision)
         let folder = try OutputFolder(path: out)
         let cropFolder = try crops.map { try OutputFolder(path: $0) }
-        let analyzer = FieldAnalyzer(segmenter: CellSegmenter(parameters: SegmentationParameters(cellDiameter: cellDiameter)))
-        let overlayNames = uniqueOverlayNames(paths)
-        let progress = Progress(total: paths.count, enabled: paths.count > 1)
+        let allPaths = groups.flatMap(\.paths)
+        let overlayNames = Dictionary(zip(allPaths, uniqueOverlayNames(allPaths)), uniquingKeysWith: { a, _ in a })
+        let gallery = ParasitizedGallery()
+        let progress = Progress(total: allPaths.count, enabled: allPaths.count > 1)
+        let wantHeatmaps = heatmaps
 
-        let results = parallelMap(count: paths.count, threads: threads) { i -> Result<FieldAnalysis, PipelineError> in
-            defer { progress.step(paths[i]) }
-            do throws(PipelineError) {
-                let (field, image) = try analyzer.analyze(path: paths[i])
-                let overlay = Overlay.render(image, name: field.name, segmentation: field.segmentation)
+        var samples: [SampleCount] = []
+        var failures: [AnalysisReport.Failure] = []
+        for group in groups {
+            let (fields, failed) = analyzeInOrder(group.paths, analyzer: analyzer, target: group.target, threads: threads, accept: { (field, image) throws(PipelineError) in
+                var maps: [Int: [Float]] = [:]
+                if wantHeatmaps, let classifier, let positive = classifier.positiveClassIndex {
+                    for object in field.segmentation.objects where field.calls[object.id]?.parasitized == true {
+                        maps[object.id] = classifier.gradCAM(object.crop(from: image), classIndex: positive).heatmap
+                    }
+                }
+                let overlay = Overlay.render(image, name: field.name, segmentation: field.segmentation, calls: field.calls, heatmaps: maps)
                 do {
-                    try folder.write(Data(ImageCodecs.encodePNG(overlay)), to: overlayNames[i])
+                    try folder.write(Data(ImageCodecs.encodePNG(overlay)), to: overlayNames[field.path]!)
+                    try gallery.add(field: field, image: image, overlay: overlayNames[field.path]!, to: folder)
                     if let cropFolder {
-                        let stem = ((field.name as NSString).deletingPathExtension)
+                        let stem = (field.name as NSString).deletingPathExtension
                         for object in field.segmentation.objects where object.status == .counted {
-                            try cropFolder.write(Data(ImageCodecs.encodePNG(object.crop(from: image))),
-                                                 to: "\(stem)_cell_\(object.id).png")
+                            try cropFolder.write(Data(ImageCodecs.encodePNG(object.crop(from: image))), to: "\(stem)_cell_\(object.id).png")
                         }
                     }
                 } catch {
                     throw PipelineError("\(field.name): \(error)")
                 }
-                return .success(field)
-            } catch {
-                return .failure(error)
+            }, progress: { progress.step($0) })
+            samples.append(SampleCount(name: group.name, fields: fields, fieldsAvailable: group.paths.count,
+                                       targetCells: group.target, redCellsPerMicrolitre: redCellsPerMicrolitre))
+            for f in failed {
+                failures.append(AnalysisReport.Failure(file: f.path, error: f.message))
             }
         }
         progress.finish()
+        for f in failures { printError(f.error) }
 
-        var fields: [FieldAnalysis] = []
-        var failures: [AnalysisReport.Failure] = []
-        var overlays: [String: String] = [:]
-        for (i, result) in results.enumerated() {
-            switch result {
-            case .success(let field):
-                fields.append(field)
-                overlays[field.path] = overlayNames[i]
-            case .failure(let error):
-                failures.append(AnalysisReport.Failure(file: paths[i], error: error.description))
-                printError(error.description)
-            }
-        }
-        let report = AnalysisReport(version: smearVersion, fields: fields, failures: failures, overlays: overlays)
+        let settings = AnalysisReport.Settings(model: modelName, threshold: classifier == nil ? nil : decision,
+                                               cellDiameter: cellDiameter, targetCells: samplesRoot != nil || sample != nil ? targetCells : nil,
+                                               redCellsPerMicrolitre: redCellsPerMicrolitre)
+        let usedOverlays = Dictionary(uniqueKeysWithValues: samples.flatMap(\.fields).map { ($0.path, overlayNames[$0.path]!) })
+        let report = AnalysisReport(version: smearVersion, settings: settings, samples: samples, failures: failures,
+                                    overlays: usedOverlays, classified: classifier != nil)
         let json = try report.json()
         try folder.write(json, to: "report.json")
         try folder.write(Data(report.csv().utf8), to: "cells.csv")
+        try folder.write(Data(HTMLReport(report: report, gallery: gallery.items).html().utf8), to: "report.html")
         try folder.commit()
         try cropFolder?.commit()
         if self.json { FileHandle.standardOutput.write(json) }
-        FileHandle.standardError.write(Data(
-            "\(report.totals.cellsCounted) red cells counted in \(fields.count) field\(fields.count == 1 ? "" : "s"); results in \(out)\n".utf8))
+        FileHandle.standardError.write(Data(summary(report).utf8))
         if !failures.isEmpty { throw ExitCode(1) }
+    }
+
+    /// The sub-folders of `root`, in name order.
+    func sampleFolders(_ root: String) throws -> [String] {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: root)
+        } catch {
+            throw PipelineError("\(root): cannot list the folder")
+        }
+        let folders = names.filter { name in
+            var isDirectory: ObjCBool = false
+            return !name.hasPrefix(".") && FileManager.default.fileExists(atPath: (root as NSString).appendingPathComponent(name), isDirectory: &isDirectory) && isDirectory.boolValue
+        }.sorted { $0.localizedStandardCompare($1) == .orderedAscending }
+        guard !folders.isEmpty else { throw PipelineError("\(root): no sample folders in it") }
+        return folders.map { (root as NSString).appendingPathComponent($0) }
+    }
+
+    /// The lines printed on standard error at the end.
+    func summary(_ report: AnalysisReport) -> String {
+        var lines: [String] = []
+        for s in report.samples {
+            var line = "\(s.name): \(s.cellsCounted) red cells in \(s.fieldsUsed) of \(s.fieldsAvailable) fields"
+            if let p = s.parasitemiaPercent, let ci = s.parasitemiaCi95Percent, let perUL = s.parasitesPerMicrolitre {
+                line += String(format: ", %d parasitized: parasitemia %.2f%% (95%% CI %.2f–%.2f%%), %.0f parasites/µL",
+                               s.parasitized ?? 0, p, ci[0], ci[1], perUL)
+            }
+            if !s.targetReached { line += "; target of \(s.targetCells ?? 0) cells NOT reached" }
+            lines.append(line)
+        }
+        if report.samples.isEmpty {
+            var line = "\(report.totals.cellsCounted) red cells counted in \(report.images.count) field\(report.images.count == 1 ? "" : "s")"
+            if let k = report.totals.parasitized, let p = report.totals.parasitemiaPercent {
+                line += String(format: ", %d parasitized (%.2f%%)", k, p)
+            }
+            lines.append(line)
+        }
+        lines.append("results in \(out)")
+        return lines.joined(separator: "\n") + "\n"
     }
 }
 

@@ -1,0 +1,78 @@
+import ImageCodecs
+
+/// The parasitemia of one sample (one patient's slide): infected red cells over red cells counted,
+/// pooled over its fields in order until the target count is reached.
+public struct SampleCount: Sendable {
+    /// Name of the sample (given with --sample, or the folder's name with --samples-root).
+    public var name: String
+    /// The fields used, in the order analysed.
+    public var fields: [FieldAnalysis]
+    /// Fields given for the sample (the count stops early once the target is reached).
+    public var fieldsAvailable: Int
+    /// Red cells to count (WHO: 5,000 on a thin film); `nil` = count every field given.
+    public var targetCells: Int?
+    /// Red-cell density used to convert parasitemia into parasites per µL.
+    public var redCellsPerMicrolitre: Double
+
+    public init(name: String, fields: [FieldAnalysis], fieldsAvailable: Int, targetCells: Int?, redCellsPerMicrolitre: Double) {
+        self.name = name
+        self.fields = fields
+        self.fieldsAvailable = fieldsAvailable
+        self.targetCells = targetCells
+        self.redCellsPerMicrolitre = redCellsPerMicrolitre
+    }
+
+    public var cellsCounted: Int { fields.reduce(0) { $0 + $1.cellsCounted } }
+    public var parasitized: Int { fields.reduce(0) { $0 + $1.parasitized } }
+    public var targetReached: Bool { targetCells.map { cellsCounted >= $0 } ?? true }
+    /// Parasitized / counted, as a fraction (nil with no cells).
+    public var parasitemia: Double? { cellsCounted > 0 ? Double(parasitized) / Double(cellsCounted) : nil }
+    /// Wilson 95% interval of the parasitemia fraction.
+    public var interval: (lower: Double, upper: Double)? { wilsonInterval(successes: parasitized, trials: cellsCounted) }
+    /// Parasitized red cells per µL of blood: parasitemia × red-cell density.
+    public var parasitesPerMicrolitre: Double? { parasitemia.map { $0 * redCellsPerMicrolitre } }
+}
+
+/// Analyses fields in order, `threads` at a time, calling `accept` (in order) for each field that
+/// counts towards the sample; with a `target`, stops after the field in which the count of counted
+/// cells reaches it (fields analysed alongside beyond that one are dropped unseen). `accept` may run
+/// on several threads at once for fields of the same wave. Returns the accepted fields and the
+/// failures (path, message) in input order.
+public func analyzeInOrder(_ paths: [String], analyzer: FieldAnalyzer, target: Int?, threads: Int,
+                           accept: @Sendable (FieldAnalysis, RGBImage) throws(PipelineError) -> Void,
+                           progress: @Sendable (String) -> Void = { _ in })
+    -> (fields: [FieldAnalysis], failures: [(path: String, message: String)]) {
+    var fields: [FieldAnalysis] = []
+    var failures: [(path: String, message: String)] = []
+    var counted = 0
+    var next = 0
+    let wave = max(1, threads)
+    while next < paths.count && (target.map { counted < $0 } ?? true) {
+        let slice = Array(paths[next..<min(paths.count, next + wave)])
+        next += slice.count
+        let results = parallelMap(count: slice.count, threads: threads) { i -> Result<(FieldAnalysis, RGBImage), PipelineError> in
+            do throws(PipelineError) { return .success(try analyzer.analyze(path: slice[i])) } catch { return .failure(error) }
+        }
+        // Keep fields in order up to the one that reaches the target.
+        var kept: [(FieldAnalysis, RGBImage)] = []
+        for (i, r) in results.enumerated() {
+            if let target, counted >= target { break }
+            switch r {
+            case .success(let pair):
+                kept.append(pair)
+                counted += pair.0.cellsCounted
+            case .failure(let e):
+                failures.append((slice[i], e.description))
+            }
+            progress(slice[i])
+        }
+        let accepted = kept
+        let outcomes = parallelMap(count: accepted.count, threads: threads) { i -> PipelineError? in
+            do throws(PipelineError) { try accept(accepted[i].0, accepted[i].1); return nil } catch { return error }
+        }
+        for (pair, error) in zip(kept, outcomes) {
+            if let error { failures.append((pair.0.path, error.description)) } else { fields.append(pair.0) }
+        }
+    }
+    return (fields, failures)
+}

@@ -1,0 +1,166 @@
+import Foundation
+
+/// `report.html`: one page, no scripts from elsewhere and nothing fetched from the network, for a
+/// microscopist to check the count by eye. Images (overlays, cell pictures) sit beside it in the
+/// output folder and are linked relatively.
+///
+/// Sections: the summary (per sample: cells counted, parasitized, parasitemia with its Wilson 95%
+/// interval, parasites/µL, whether the target count was reached); the fields (a table with each
+/// overlay as a thumbnail that opens full size); the gallery of every cell called parasitized (its
+/// picture, probability, field and id, linking to the field's overlay); failures; settings.
+public struct HTMLReport {
+    public var report: AnalysisReport
+    public var gallery: [ParasitizedGallery.Item]
+
+    public init(report: AnalysisReport, gallery: [ParasitizedGallery.Item]) {
+        self.report = report
+        self.gallery = gallery
+    }
+
+    public func html() -> String {
+        var h = """
+        <!DOCTYPE html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>smear report</title>
+        <style>
+        body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; max-width: 1200px; }
+        h1 { font-size: 1.4rem; margin-bottom: 0.2rem; }
+        h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
+        table { border-collapse: collapse; }
+        th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #e4e4e4; text-align: right; vertical-align: middle; }
+        th:first-child, td:first-child { text-align: left; }
+        .big { font-size: 1.6rem; font-weight: 600; }
+        .warn { color: #a40000; font-weight: 600; }
+        .note { color: #555; font-size: 0.9rem; }
+        img.thumb { width: 240px; border: 1px solid #ccc; }
+        .gallery { display: flex; flex-wrap: wrap; gap: 0.6rem; }
+        figure.cell { margin: 0; width: 130px; text-align: center; font-size: 0.8rem; }
+        figure.cell img { width: 120px; height: 120px; object-fit: contain; background: #000; border: 2px solid #d22; }
+        </style>
+        </head>
+        <body>
+        <h1>smear report</h1>
+        <p class="note">\(escape(report.tool.name)) \(escape(report.tool.version)) · \(report.images.count) field(s) analysed\(report.failures.isEmpty ? "" : ", \(report.failures.count) failed")</p>
+
+        """
+        h += summarySection()
+        h += fieldsSection()
+        h += gallerySection()
+        if !report.failures.isEmpty {
+            h += "<h2 id=\"failures\">Failures</h2>\n<table>\n<tr><th>File</th><th>Error</th></tr>\n"
+            for f in report.failures { h += "<tr><td>\(escape(f.file))</td><td style=\"text-align:left\">\(escape(f.error))</td></tr>\n" }
+            h += "</table>\n"
+        }
+        h += settingsSection()
+        h += "</body>\n</html>\n"
+        return h
+    }
+
+    func summarySection() -> String {
+        var h = "<h2 id=\"summary\">Summary</h2>\n"
+        if report.samples.isEmpty {
+            let t = report.totals
+            h += "<p><span class=\"big\">\(t.cellsCounted)</span> red cells counted in \(report.images.count) field(s)"
+            if let k = t.parasitized, let p = t.parasitemiaPercent, let ci = t.parasitemiaCi95Percent {
+                h += String(format: "; <span class=\"big\">%d</span> parasitized: parasitemia <span class=\"big\">%.2f%%</span> (95%% CI %.2f–%.2f%%)", k, p, ci[0], ci[1])
+            }
+            h += ".</p>\n"
+            if t.parasitized != nil {
+                h += "<p class=\"note\">These fields were analysed as a batch, not as one patient's sample; use --sample to count one slide to a target.</p>\n"
+            }
+            return h
+        }
+        h += "<table>\n<tr><th>Sample</th><th>Fields used</th><th>Red cells</th><th>Parasitized</th><th>Parasitemia</th><th>95% CI</th><th>Parasites/µL</th><th>95% CI</th></tr>\n"
+        for s in report.samples {
+            let ci = s.parasitemiaCi95Percent.map { String(format: "%.2f–%.2f%%", $0[0], $0[1]) } ?? "–"
+            let perCI = s.parasitesPerMicrolitreCi95.map { "\(grouped($0[0]))–\(grouped($0[1]))" } ?? "–"
+            h += "<tr><td>\(escape(s.name))</td><td>\(s.fieldsUsed) of \(s.fieldsAvailable)</td><td>\(s.cellsCounted)"
+            if !s.targetReached { h += " <span class=\"warn\">(target \(s.targetCells ?? 0) not reached)</span>" }
+            h += "</td><td>\(s.parasitized.map(String.init) ?? "–")</td>"
+            h += "<td><b>\(s.parasitemiaPercent.map { String(format: "%.2f%%", $0) } ?? "–")</b></td><td>\(ci)</td>"
+            h += "<td><b>\(s.parasitesPerMicrolitre.map(grouped) ?? "–")</b></td><td>\(perCI)</td></tr>\n"
+        }
+        h += "</table>\n"
+        h += String(format: "<p class=\"note\">Parasitemia = red cells called parasitized / red cells counted (cells cut by the border, leukocytes and debris are not counted). Parasites/µL assumes %@ red cells per µL. The interval is the Wilson score interval; it covers counting error only, not misclassification — check the gallery below.</p>\n",
+                    grouped(report.settings.redCellsPerMicrolitre))
+        return h
+    }
+
+    func fieldsSection() -> String {
+        var h = "<h2 id=\"fields\">Fields</h2>\n<table>\n<tr><th>Field</th>"
+        if !report.samples.isEmpty { h += "<th>Sample</th>" }
+        h += "<th>Red cells</th><th>Parasitized</th><th>Parasitemia</th><th>Not counted</th><th>Overlay</th></tr>\n"
+        for image in report.images {
+            let name = (image.file as NSString).lastPathComponent
+            h += "<tr id=\"field-\(escape(anchor(name)))\"><td>\(escape(name))</td>"
+            if !report.samples.isEmpty { h += "<td>\(escape(image.sample ?? ""))</td>" }
+            let excluded = image.excluded.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            h += "<td>\(image.cellsCounted)</td><td>\(image.parasitized.map(String.init) ?? "–")</td>"
+            h += "<td>\(image.parasitemiaPercent.map { String(format: "%.2f%%", $0) } ?? "–")</td><td>\(escape(excluded.isEmpty ? "–" : excluded))</td>"
+            if let overlay = image.overlay {
+                h += "<td><a href=\"\(escape(overlay))\"><img class=\"thumb\" src=\"\(escape(overlay))\" alt=\"overlay of \(escape(name))\" loading=\"lazy\"></a></td>"
+            } else {
+                h += "<td>–</td>"
+            }
+            h += "</tr>\n"
+        }
+        return h + "</table>\n"
+    }
+
+    func gallerySection() -> String {
+        guard report.totals.parasitized != nil else { return "" }
+        var h = "<h2 id=\"parasitized\">Cells called parasitized (\(gallery.count))</h2>\n"
+        guard !gallery.isEmpty else { return h + "<p>No cell was called parasitized.</p>\n" }
+        h += "<p class=\"note\">Each picture shows the cell outlined in red with its surroundings. Click it to open the field's overlay, where the cell carries the same id.</p>\n<div class=\"gallery\">\n"
+        for item in gallery {
+            h += "<figure class=\"cell\"><a href=\"\(escape(item.overlay))\"><img src=\"\(escape(item.picture))\" alt=\"cell \(item.id) of \(escape(item.field))\" loading=\"lazy\"></a>"
+            h += String(format: "<figcaption>p = %.2f<br>%@ #%d<br>(%.0f, %.0f)</figcaption></figure>\n",
+                        item.pParasitized, escape(item.field), item.id, item.centroidX, item.centroidY)
+        }
+        return h + "</div>\n"
+    }
+
+    func settingsSection() -> String {
+        let s = report.settings
+        var h = "<h2 id=\"settings\">Settings</h2>\n<table>\n"
+        h += "<tr><td>Classifier</td><td>\(escape(s.model ?? "none (cells counted only)"))</td></tr>\n"
+        if let t = s.threshold { h += String(format: "<tr><td>Decision threshold</td><td>%.3f</td></tr>\n", t) }
+        h += "<tr><td>Cell diameter</td><td>\(s.cellDiameter.map { String(format: "%.1f px", $0) } ?? "estimated per field")</td></tr>\n"
+        if let target = s.targetCells { h += "<tr><td>Target count per sample</td><td>\(target) red cells</td></tr>\n" }
+        h += "<tr><td>Red cells per µL</td><td>\(grouped(s.redCellsPerMicrolitre))</td></tr>\n"
+        return h + "</table>\n"
+    }
+}
+
+/// Escapes text for HTML content and attribute values.
+func escape(_ s: String) -> String {
+    var out = ""
+    for c in s {
+        switch c {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        case "'": out += "&#39;"
+        default: out.append(c)
+        }
+    }
+    return out
+}
+
+/// An id-safe version of a file name.
+func anchor(_ s: String) -> String { String(s.map { $0.isLetter || $0.isNumber ? $0 : "-" }) }
+
+/// An integer with thin-space thousands separators ("5 000 000").
+func grouped(_ v: Double) -> String {
+    let digits = String(Int(v.rounded()))
+    var out = ""
+    for (i, c) in digits.reversed().enumerated() {
+        if i > 0 && i % 3 == 0 && c != "-" { out.append("\u{2009}") }
+        out.append(c)
+    }
+    return String(out.reversed())
+}
