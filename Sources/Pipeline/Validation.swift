@@ -9,6 +9,11 @@ import Segmentation
 /// first. Leukocyte annotations are "identified" when matched (same rules) to a `leukocyte` detection
 /// and "excluded" when no counted detection has its centroid in the middle half of the annotation
 /// (for points: within half a cell radius).
+///
+/// With classifier calls: on matched cells whose annotation is parasitized or uninfected, the
+/// confusion counts of the calls; and the field's parasitemia as predicted (parasitized calls /
+/// counted cells) and as annotated (parasitized / red-cell annotations, interior ones). Where not
+/// every cell is annotated the annotated parasitemia is an approximation.
 public struct FieldValidation: Sendable, Equatable {
     public var image: String
     /// Interior red-cell annotations.
@@ -23,11 +28,19 @@ public struct FieldValidation: Sendable, Equatable {
     public var pairs: [MatchedPair] = []
     /// Indices of the interior red-cell and leukocyte annotations (those the figures count).
     public var considered: Set<Int> = []
+    /// Whether classifier calls were compared (all figures below are 0 otherwise).
+    public var classified = false
+    /// Matched cells by annotated class (parasitized / uninfected) and call.
+    public var truePositives = 0, falseNegatives = 0, trueNegatives = 0, falsePositives = 0
+    /// Counted cells called parasitized (all counted cells, matched or not).
+    public var calledParasitized = 0
+    /// Interior red-cell annotations of class parasitized.
+    public var annotatedParasitized = 0
 
     public init(image: String) { self.image = image }
 
-    /// Compares `segmentation` with `annotations` of the same field.
-    public init(image: String, segmentation: SegmentationResult, annotations: [Annotation]) {
+    /// Compares `segmentation` (and the classifier's `calls`, if any) with `annotations` of the same field.
+    public init(image: String, segmentation: SegmentationResult, annotations: [Annotation], calls: [Int: CellCall] = [:]) {
         self.image = image
         // Typical cell radius: the median equivalent radius of the counted cells (the estimated
         // diameter measures between edge centres and runs a little small).
@@ -51,6 +64,21 @@ public struct FieldValidation: Sendable, Equatable {
         let wbc = annotations.indices.filter { annotations[$0].kind == .leukocyte && interior(annotations[$0]) }
         leukocytesAnnotated = wbc.count
         considered = Set(cells + wbc)
+        annotatedParasitized = cells.filter { annotations[$0].kind == .parasitized }.count
+        if !calls.isEmpty {
+            classified = true
+            calledParasitized = counted.filter { calls[$0.id]?.parasitized == true }.count
+            for pair in pairs {
+                guard let call = calls[pair.detection] else { continue }
+                switch (annotations[pair.annotation].kind, call.parasitized) {
+                case (.parasitized, true): truePositives += 1
+                case (.parasitized, false): falseNegatives += 1
+                case (.uninfected, false): trueNegatives += 1
+                case (.uninfected, true): falsePositives += 1
+                default: break
+                }
+            }
+        }
         leukocytesIdentified = Self.match(wbc, annotations, leukocytes).count
         leukocytesExcluded = wbc.filter { i in
             let a = annotations[i]

@@ -29,12 +29,42 @@ public struct ValidationSummary: Sendable, Equatable {
     }
     public var denseFields: Int { fields.filter { $0.annotated >= denseThreshold }.count }
     public var leukocyteExclusionRate: Double? { ratio(leukocytesExcluded, leukocytesAnnotated) }
+
+    // Classification (fields validated with classifier calls).
+    public var classified: Bool { fields.contains { $0.classified } }
+    public var truePositives: Int { fields.reduce(0) { $0 + $1.truePositives } }
+    public var falseNegatives: Int { fields.reduce(0) { $0 + $1.falseNegatives } }
+    public var trueNegatives: Int { fields.reduce(0) { $0 + $1.trueNegatives } }
+    public var falsePositives: Int { fields.reduce(0) { $0 + $1.falsePositives } }
+    /// Of matched cells annotated parasitized, the fraction called parasitized.
+    public var sensitivity: Double? { ratio(truePositives, truePositives + falseNegatives) }
+    /// Of matched cells annotated uninfected, the fraction called uninfected.
+    public var specificity: Double? { ratio(trueNegatives, trueNegatives + falsePositives) }
+    /// Pooled over all fields: parasitized calls / counted cells.
+    public var predictedParasitemia: Double? { ratio(fields.reduce(0) { $0 + $1.calledParasitized }, detected) }
+    /// Pooled over all fields: parasitized annotations / red-cell annotations.
+    public var annotatedParasitemia: Double? { ratio(fields.reduce(0) { $0 + $1.annotatedParasitized }, annotated) }
+    /// Median over fields (with annotated cells) of |predicted − annotated| parasitemia, as a fraction.
+    public var medianAbsoluteParasitemiaError: Double? {
+        let errors = fields.compactMap { f -> Double? in
+            guard let p = f.predictedParasitemia, let a = f.annotatedParasitemia else { return nil }
+            return abs(p - a)
+        }.sorted()
+        guard !errors.isEmpty else { return nil }
+        return errors.count % 2 == 1 ? errors[errors.count / 2] : (errors[errors.count / 2 - 1] + errors[errors.count / 2]) / 2
+    }
+    /// Fields with at least one parasitized call.
+    public var fieldsWithParasitizedCalls: Int { fields.filter { $0.calledParasitized > 0 }.count }
     public var leukocyteIdentificationRate: Double? { ratio(leukocytesIdentified, leukocytesAnnotated) }
 }
 
 func ratio(_ a: Int, _ b: Int) -> Double? { b > 0 ? Double(a) / Double(b) : nil }
 
 extension FieldValidation {
+    /// Parasitized calls / counted cells (nil without a classifier or cells).
+    public var predictedParasitemia: Double? { classified ? ratio(calledParasitized, detected) : nil }
+    /// Parasitized / red-cell annotations (nil without a classifier or annotations).
+    public var annotatedParasitemia: Double? { classified ? ratio(annotatedParasitized, annotated) : nil }
     public var recall: Double? { ratio(matched, annotated) }
     public var precision: Double? { ratio(matched, detected) }
     public var countRatio: Double? { ratio(detected, annotated) }

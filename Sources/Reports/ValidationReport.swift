@@ -14,6 +14,16 @@ public struct ValidationReport: Codable, Sendable {
         public var leukocytesAnnotated: Int
         public var leukocytesExcluded: Int
         public var leukocytesIdentified: Int
+        /// With a classifier: parasitemia (percent) predicted and annotated, and the absolute error.
+        public var predictedParasitemiaPercent: Double?
+        public var annotatedParasitemiaPercent: Double?
+        public var parasitemiaAbsoluteErrorPercent: Double?
+        /// Matched cells: annotated parasitized called parasitized / uninfected, annotated uninfected
+        /// called uninfected / parasitized.
+        public var truePositives: Int?
+        public var falseNegatives: Int?
+        public var trueNegatives: Int?
+        public var falsePositives: Int?
     }
     public struct Overall: Codable, Sendable {
         public var images: Int
@@ -31,15 +41,38 @@ public struct ValidationReport: Codable, Sendable {
         public var leukocytesAnnotated: Int
         public var leukocyteExclusionRate: Double?
         public var leukocyteIdentificationRate: Double?
+        /// With a classifier, on matched cells annotated parasitized or uninfected.
+        public var sensitivity: Double?
+        public var specificity: Double?
+        public var truePositives: Int?
+        public var falseNegatives: Int?
+        public var trueNegatives: Int?
+        public var falsePositives: Int?
+        /// Pooled parasitemia (percent) predicted over all counted cells and annotated over all
+        /// annotated red cells, and the median over images of the absolute per-image error.
+        public var predictedParasitemiaPercent: Double?
+        public var annotatedParasitemiaPercent: Double?
+        public var medianAbsoluteParasitemiaErrorPercent: Double?
+        /// Images with at least one cell called parasitized.
+        public var imagesWithParasitizedCalls: Int?
     }
     public var tool: AnalysisReport.Tool
     public var rules: String
+    /// Present when a classifier ran: its model and threshold, and a note on the figures.
+    public var classifier: String?
+    public var threshold: Double?
+    public var classificationNote: String?
     public var images: [Row]
     public var failures: [AnalysisReport.Failure]
     public var overall: Overall
 
-    public init(version: String, summary: ValidationSummary, failures: [AnalysisReport.Failure]) {
+    public init(version: String, summary: ValidationSummary, failures: [AnalysisReport.Failure],
+                classifier: String? = nil, threshold: Double? = nil) {
         tool = AnalysisReport.Tool(version: version)
+        let c = summary.classified
+        self.classifier = c ? classifier : nil
+        self.threshold = c ? threshold : nil
+        classificationNote = c ? "Sensitivity and specificity count matched cells only. Annotated parasitemia = parasitized / red-cell annotations; where not every cell is annotated it is an approximation of the field's true parasitemia." : nil
         rules = "Annotations touching the image border (points: closer than one cell radius) and detections marked border are ignored. "
             + "Red cells are matched one-to-one with counted detections: boxes by box IoU >= 0.3 (highest first), points to the nearest detection whose mask contains them. "
             + "Leukocytes are excluded when no counted detection has its centroid in the middle half of the annotation, identified when matched to a leukocyte detection. "
@@ -47,7 +80,12 @@ public struct ValidationReport: Codable, Sendable {
         images = summary.fields.map { f in
             Row(image: f.image, annotated: f.annotated, detected: f.detected, matched: f.matched, recall: f.recall,
                 precision: f.precision, countRatio: f.countRatio, leukocytesAnnotated: f.leukocytesAnnotated,
-                leukocytesExcluded: f.leukocytesExcluded, leukocytesIdentified: f.leukocytesIdentified)
+                leukocytesExcluded: f.leukocytesExcluded, leukocytesIdentified: f.leukocytesIdentified,
+                predictedParasitemiaPercent: f.predictedParasitemia.map { 100 * $0 },
+                annotatedParasitemiaPercent: f.annotatedParasitemia.map { 100 * $0 },
+                parasitemiaAbsoluteErrorPercent: f.predictedParasitemia.flatMap { p in f.annotatedParasitemia.map { 100 * abs(p - $0) } },
+                truePositives: f.classified ? f.truePositives : nil, falseNegatives: f.classified ? f.falseNegatives : nil,
+                trueNegatives: f.classified ? f.trueNegatives : nil, falsePositives: f.classified ? f.falsePositives : nil)
         }
         self.failures = failures
         overall = Overall(images: summary.fields.count, annotated: summary.annotated, detected: summary.detected,
@@ -56,7 +94,14 @@ public struct ValidationReport: Codable, Sendable {
                           denseImages: summary.denseFields, denseCountRatio: summary.denseCountRatio,
                           leukocytesAnnotated: summary.leukocytesAnnotated,
                           leukocyteExclusionRate: summary.leukocyteExclusionRate,
-                          leukocyteIdentificationRate: summary.leukocyteIdentificationRate)
+                          leukocyteIdentificationRate: summary.leukocyteIdentificationRate,
+                          sensitivity: c ? summary.sensitivity : nil, specificity: c ? summary.specificity : nil,
+                          truePositives: c ? summary.truePositives : nil, falseNegatives: c ? summary.falseNegatives : nil,
+                          trueNegatives: c ? summary.trueNegatives : nil, falsePositives: c ? summary.falsePositives : nil,
+                          predictedParasitemiaPercent: c ? summary.predictedParasitemia.map { 100 * $0 } : nil,
+                          annotatedParasitemiaPercent: c ? summary.annotatedParasitemia.map { 100 * $0 } : nil,
+                          medianAbsoluteParasitemiaErrorPercent: c ? summary.medianAbsoluteParasitemiaError.map { 100 * $0 } : nil,
+                          imagesWithParasitizedCalls: c ? summary.fieldsWithParasitizedCalls : nil)
     }
 
     public func json() throws -> Data {
@@ -71,17 +116,25 @@ public struct ValidationReport: Codable, Sendable {
     /// One line per image, then an `OVERALL` line.
     public func csv() -> String {
         var lines = [CSVTable.line(["image", "annotated", "detected", "matched", "recall", "precision", "count_ratio",
-                                    "leukocytes_annotated", "leukocytes_excluded", "leukocytes_identified"])]
+                                    "leukocytes_annotated", "leukocytes_excluded", "leukocytes_identified",
+                                    "predicted_parasitemia_percent", "annotated_parasitemia_percent", "parasitemia_abs_error_percent",
+                                    "tp", "fn", "tn", "fp"])]
         for r in images {
             lines.append(CSVTable.line([r.image, String(r.annotated), String(r.detected), String(r.matched),
                                         fixed(r.recall), fixed(r.precision), fixed(r.countRatio),
-                                        String(r.leukocytesAnnotated), String(r.leukocytesExcluded), String(r.leukocytesIdentified)]))
+                                        String(r.leukocytesAnnotated), String(r.leukocytesExcluded), String(r.leukocytesIdentified),
+                                        fixed(r.predictedParasitemiaPercent), fixed(r.annotatedParasitemiaPercent),
+                                        fixed(r.parasitemiaAbsoluteErrorPercent), int(r.truePositives), int(r.falseNegatives),
+                                        int(r.trueNegatives), int(r.falsePositives)]))
         }
         let o = overall
         lines.append(CSVTable.line(["OVERALL", String(o.annotated), String(o.detected), String(o.matched), fixed(o.recall),
                                     fixed(o.precision), fixed(o.countRatio), String(o.leukocytesAnnotated),
                                     o.leukocytesAnnotated > 0 ? String(images.reduce(0) { $0 + $1.leukocytesExcluded }) : "0",
-                                    o.leukocytesAnnotated > 0 ? String(images.reduce(0) { $0 + $1.leukocytesIdentified }) : "0"]))
+                                    o.leukocytesAnnotated > 0 ? String(images.reduce(0) { $0 + $1.leukocytesIdentified }) : "0",
+                                    fixed(o.predictedParasitemiaPercent), fixed(o.annotatedParasitemiaPercent),
+                                    fixed(o.medianAbsoluteParasitemiaErrorPercent), int(o.truePositives), int(o.falseNegatives),
+                                    int(o.trueNegatives), int(o.falsePositives)]))
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -109,10 +162,21 @@ public struct ValidationReport: Codable, Sendable {
         if o.leukocytesAnnotated > 0 {
             out += "leukocytes annotated \(o.leukocytesAnnotated): excluded from the count \(percent(o.leukocyteExclusionRate)), identified as leukocytes \(percent(o.leukocyteIdentificationRate))\n"
         }
+        if let sens = o.sensitivity, let spec = o.specificity {
+            out += "parasitized cells (matched cells only): sensitivity \(fixed(sens)) (\(o.truePositives ?? 0) of \((o.truePositives ?? 0) + (o.falseNegatives ?? 0))), specificity \(String(format: "%.4f", spec)) (\(o.falsePositives ?? 0) false positives in \((o.trueNegatives ?? 0) + (o.falsePositives ?? 0)))\n"
+        } else if o.imagesWithParasitizedCalls != nil {
+            out += "parasitized cells: no matched cell is annotated parasitized or uninfected\n"
+        }
+        if let p = o.predictedParasitemiaPercent {
+            out += "parasitemia: predicted \(String(format: "%.3f%%", p)), annotated \(o.annotatedParasitemiaPercent.map { String(format: "%.3f%%", $0) } ?? "-"); median absolute error per image \(o.medianAbsoluteParasitemiaErrorPercent.map { String(format: "%.3f", $0) } ?? "-") percentage points\n"
+            out += "images with a parasitized call: \(o.imagesWithParasitizedCalls ?? 0) of \(o.images)\n"
+            out += "(annotated parasitemia counts annotated cells only: where not every cell is annotated it is an approximation)\n"
+        }
         if !failures.isEmpty { out += "\(failures.count) image(s) failed\n" }
         return out
     }
 }
 
 func fixed(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "-" }
+func int(_ v: Int?) -> String { v.map(String.init) ?? "" }
 func percent(_ v: Double?) -> String { v.map { String(format: "%.1f%%", 100 * $0) } ?? "-" }

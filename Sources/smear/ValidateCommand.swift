@@ -1,4 +1,5 @@
 import ArgumentParser
+import Classifier
 import Foundation
 import ImageCodecs
 import Pipeline
@@ -35,6 +36,15 @@ struct Validate: ParsableCommand {
     @Option(help: "Typical red-cell diameter in pixels (default: estimated from each image).")
     var cellDiameter: Double?
 
+    @Option(help: ArgumentHelp("Classifier model (.smnet); default: the bundled model.", valueName: "file"))
+    var model: String?
+
+    @Option(help: "Probability at or above which a cell is called parasitized (default: the model's own).")
+    var threshold: Double?
+
+    @Flag(help: "Compare the cell count only; do not classify cells.")
+    var noClassify = false
+
     @Flag(help: "Print only the overall figures, not one line per image.")
     var summary = false
 
@@ -49,7 +59,10 @@ struct Validate: ParsableCommand {
         let paths = try expandInputs([imagesDir]).filter { annotations[($0 as NSString).lastPathComponent] != nil }
         guard !paths.isEmpty else { throw PipelineError("\(imagesDir): no image in this folder is named in \(truth)") }
         let folder = try out.map { try OutputFolder(path: $0) }
-        let analyzer = FieldAnalyzer(segmenter: CellSegmenter(parameters: SegmentationParameters(cellDiameter: cellDiameter)))
+        let classifier = noClassify ? nil : try model.map { try CellClassifier(contentsOf: $0) } ?? CellClassifier.bundled()
+        let decision = threshold ?? (model == nil ? CellClassifier.bundledThreshold : 0.5)
+        let analyzer = FieldAnalyzer(segmenter: CellSegmenter(parameters: SegmentationParameters(cellDiameter: cellDiameter)),
+                                     classifier: classifier, threshold: decision)
         let overlayNames = uniqueOverlayNames(paths)
         let progress = Progress(total: paths.count, enabled: true)
         let results = parallelMap(count: paths.count, threads: threads) { i -> Result<FieldValidation, PipelineError> in
@@ -57,7 +70,8 @@ struct Validate: ParsableCommand {
             do throws(PipelineError) {
                 let (field, image) = try analyzer.analyze(path: paths[i])
                 let truth = annotations[field.name] ?? []
-                let validation = FieldValidation(image: field.name, segmentation: field.segmentation, annotations: truth)
+                let validation = FieldValidation(image: field.name, segmentation: field.segmentation, annotations: truth,
+                                                 calls: field.calls)
                 if let folder {
                     let overlay = Overlay.renderValidation(image, name: field.name, segmentation: field.segmentation,
                                                            annotations: truth, validation: validation)
@@ -83,7 +97,8 @@ struct Validate: ParsableCommand {
                 printError(e.description)
             }
         }
-        let report = ValidationReport(version: smearVersion, summary: ValidationSummary(fields: fields), failures: failures)
+        let report = ValidationReport(version: smearVersion, summary: ValidationSummary(fields: fields), failures: failures,
+                                      classifier: classifier == nil ? nil : (model ?? "bundled"), threshold: classifier == nil ? nil : decision)
         let json = try report.json()
         if let folder {
             try folder.write(json, to: "validation.json")
