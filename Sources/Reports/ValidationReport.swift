@@ -162,8 +162,9 @@ public struct ValidationReport: Codable, Sendable {
         if o.leukocytesAnnotated > 0 {
             out += "leukocytes annotated \(o.leukocytesAnnotated): excluded from the count \(percent(o.leukocyteExclusionRate)), identified as leukocytes \(percent(o.leukocyteIdentificationRate))\n"
         }
-        if let sens = o.sensitivity, let spec = o.specificity {
-            out += "parasitized cells (matched cells only): sensitivity \(fixed(sens)) (\(o.truePositives ?? 0) of \((o.truePositives ?? 0) + (o.falseNegatives ?? 0))), specificity \(String(format: "%.4f", spec)) (\(o.falsePositives ?? 0) false positives in \((o.trueNegatives ?? 0) + (o.falsePositives ?? 0)))\n"
+        if o.sensitivity != nil || o.specificity != nil {
+            let tp = o.truePositives ?? 0, fn = o.falseNegatives ?? 0, tn = o.trueNegatives ?? 0, fp = o.falsePositives ?? 0
+            out += "parasitized cells (matched cells only): sensitivity \(fixed(o.sensitivity)) (\(tp) of \(tp + fn)), specificity \(o.specificity.map { String(format: "%.4f", $0) } ?? "-") (\(fp) false positives in \(tn + fp))\n"
         } else if o.imagesWithParasitizedCalls != nil {
             out += "parasitized cells: no matched cell is annotated parasitized or uninfected\n"
         }
