@@ -20,9 +20,10 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
-        .target(name: "ImageCodecs", dependencies: ["CPNG", "CTurboJPEG", "CTIFF", "CZlib"]),
+        .target(name: "ImageCodecs", dependencies: ["CPNG", "CTurboJPEG", "CTIFF", "CZlib", "CDeflate"]),
         .target(name: "Segmentation", dependencies: ["ImageCodecs"]),
         .target(name: "NeuralNetwork", dependencies: ["COpenBLAS"]),
         .target(name: "Classifier", dependencies: ["NeuralNetwork", "ImageCodecs"],
@@ -34,9 +35,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Encode/decode timings on real fields (see BENCHMARKS.md).
-        .executableTarget(name: "codec-bench", dependencies: ["ImageCodecs", "CPNG"]),
         .executableTarget(name: "smear-bench", dependencies: [
-            "ImageCodecs", "Segmentation", "Pipeline",
+            "ImageCodecs", "Segmentation", "Pipeline", "CPNG",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

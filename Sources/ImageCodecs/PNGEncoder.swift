@@ -1,3 +1,4 @@
+import CDeflate
 import CZlib
 
 /// PNG writing directly on zlib: 8-bit RGB, non-interlaced, chunks IHDR, sRGB, IDAT (one per MiB of
@@ -32,8 +33,9 @@ enum PNGEncoder {
         guard width <= Int(Int32.max) / 3, height <= Int(Int32.max) else {
             throw ImageError(.writeFailed, file: name, "cannot encode a PNG of \(width)×\(height): too large")
         }
+        if fast { return try encodeWhole(image, name: name) }
         var stream = z_stream()
-        let level: Int32 = fast ? 1 : 6, strategy = fast ? Z_RLE : Z_FILTERED
+        let level: Int32 = 6, strategy = Z_FILTERED
         // deflateInit2 is a C macro. Window 2¹⁵, memory level 8: zlib's defaults (level 9 was no faster).
         guard deflateInit2_(&stream, level, Z_DEFLATED, 15, 8, strategy, ZLIB_VERSION,
                             Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -64,6 +66,51 @@ enum PNGEncoder {
             throw ImageError(.writeFailed, file: name, "cannot encode PNG (zlib: \(reason))")
         }
         return bytes
+    }
+
+    /// The fast path: every row under the Up filter (the first under None) into one buffer, deflated
+    /// in one call by libdeflate at level 1 — several times quicker than zlib's fastest streaming
+    /// setting on overlays, for files of about the same size. Memory: twice the raw image.
+    private static func encodeWhole(_ image: RGBImage, name: String) throws(ImageError) -> [UInt8] {
+        let width = image.width, height = image.height
+        let rowLength = 3 * width, rowBytes = 1 + rowLength, raw = height * rowBytes
+        var filtered = [UInt8](repeating: 0, count: raw)
+        image.pixels.withUnsafeBufferPointer { pixels in
+            filtered.withUnsafeMutableBufferPointer { out in
+                let base = pixels.baseAddress!, dst = out.baseAddress!
+                dst[0] = PNGRowFilter.none
+                (dst + 1).update(from: base, count: rowLength)
+                for y in 1..<height {
+                    PNGRowFilter.filterUp(base + y * rowLength, above: base + (y - 1) * rowLength, count: rowLength,
+                                          into: dst + y * rowBytes)
+                }
+            }
+        }
+        guard let compressor = libdeflate_alloc_compressor(1) else {
+            throw ImageError(.writeFailed, file: name, "cannot encode PNG (libdeflate: out of memory)")
+        }
+        defer { libdeflate_free_compressor(compressor) }
+        let bound = libdeflate_zlib_compress_bound(compressor, raw)
+        var deflated = [UInt8](repeating: 0, count: bound)
+        let length = filtered.withUnsafeBytes { src in
+            deflated.withUnsafeMutableBytes { dst in
+                libdeflate_zlib_compress(compressor, src.baseAddress, raw, dst.baseAddress, bound)
+            }
+        }
+        guard length > 0 else { throw ImageError(.writeFailed, file: name, "cannot encode PNG (libdeflate failed)") }
+        let capacity = PNGChunkBuffer.signature.count + 2 * PNGChunkBuffer.chunkOverhead + 14 + length
+            + PNGChunkBuffer.chunkOverhead * (length / idatLength + 2)
+        return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+            var out = PNGChunkBuffer(buffer)
+            out.append(PNGChunkBuffer.signature)
+            out.appendChunk("IHDR", bigEndian(UInt32(width)) + bigEndian(UInt32(height)) + [8, 2, 0, 0, 0])
+            out.appendChunk("sRGB", [0])
+            for start in stride(from: 0, to: length, by: idatLength) {
+                out.appendChunk("IDAT", Array(deflated[start..<min(length, start + idatLength)]))
+            }
+            out.appendChunk("IEND", [])
+            initialized = out.count
+        }
     }
 
     /// Filters the image's rows block by block and deflates them into IDAT chunks of at most

@@ -6,7 +6,14 @@ struct SmearBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smear-bench",
         abstract: "Benchmarks for smear (build with -c release).",
-        subcommands: [SegmentBenchmark.self])
+        subcommands: [SegmentBenchmark.self, PNGBenchmark.self])
+}
+
+/// Seconds on the monotonic clock.
+func wallSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }
 
 /// Seconds of CPU time used by the calling thread.
