@@ -44,6 +44,28 @@ public struct AnalysisReport: Codable, Sendable {
         /// Classifier output: `parasitized` / `uninfected`, null when no classifier ran.
         public var `class`: String?
         public var pParasitized: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case image, id, x, y, width, height, centroidX, centroidY, area, status, `class`, pParasitized
+        }
+
+        /// Writes every key; `class` and `p_parasitized` as null when no classifier ran (the synthesized
+        /// encoder would leave them out).
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(image, forKey: .image)
+            try c.encode(id, forKey: .id)
+            try c.encode(x, forKey: .x)
+            try c.encode(y, forKey: .y)
+            try c.encode(width, forKey: .width)
+            try c.encode(height, forKey: .height)
+            try c.encode(centroidX, forKey: .centroidX)
+            try c.encode(centroidY, forKey: .centroidY)
+            try c.encode(area, forKey: .area)
+            try c.encode(status, forKey: .status)
+            try c.encode(`class`, forKey: .class)
+            try c.encode(pParasitized, forKey: .pParasitized)
+        }
     }
     public struct Totals: Codable, Sendable {
         public var images: Int
