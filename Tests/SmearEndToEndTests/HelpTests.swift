@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+
+@Suite("smear help")
+struct HelpTests {
+    @Test("smear --help, exactly")
+    func topLevel() throws {
+        let run = smear(["--help"])
+        #expect(run.status == 0, "\(run)")
+        #expect(run.stdoutText == """
+            OVERVIEW: Count red blood cells and malaria parasites in photographs of
+            Giemsa-stained thin blood smears.
+
+            USAGE: smear <subcommand>
+
+            OPTIONS:
+              -h, --help              Show help information.
+
+            SUBCOMMANDS:
+              analyze                 Find and count the red blood cells in smear fields.
+              validate                Compare the cell count with expert annotations.
+              train                   Train an image classifier on a folder of labelled
+                                      images.
+              evaluate                Measure a classifier on labelled images, or measure
+                                      its speed.
+              classify                Classify single-cell images and optionally draw
+                                      Grad-CAM heatmaps.
+
+              See 'smear help <subcommand>' for detailed help.
+
+            """)
+    }
+
+    /// The options each command's help must list (README.md describes the ones of analyze and validate).
+    static let options: [(String, Set<String>, Bool)] = [
+        ("analyze", ["--out", "--crops", "--cell-diameter", "--json", "--threads", "--help"], true),
+        ("validate", ["--truth", "--out", "--cell-diameter", "--summary", "--json", "--threads", "--help"], true),
+        ("train", ["--out", "--arch", "--epochs", "--batch-size", "--seed", "--resume", "--init", "--threads", "--help"], false),
+        ("evaluate", ["--model", "--split", "--json", "--mistakes", "--speed", "--threads", "--help"], false),
+        ("classify", ["--model", "--heatmaps", "--all", "--json", "--threads", "--help"], false),
+    ]
+
+    @Test("each command's help lists its options; `smear help CMD` says the same", arguments: options)
+    func command(name: String, expected: Set<String>, exact: Bool) throws {
+        let run = smear([name, "--help"])
+        #expect(run.status == 0, "\(run)")
+        let text = run.stdoutText
+        #expect(text.hasPrefix("OVERVIEW: "))
+        #expect(text.contains("\nUSAGE: smear \(name) "))
+        let mentioned = Set(text.split(whereSeparator: { !($0.isLetter || $0 == "-") })
+            .filter { $0.hasPrefix("--") && $0.count > 2 }.map(String.init))
+        if exact {
+            #expect(mentioned == expected, "update README.md when the options change")
+        } else {
+            #expect(expected.isSubset(of: mentioned), "missing: \(expected.subtracting(mentioned))")
+        }
+        #expect(smear(["help", name]).stdout == run.stdout)
+    }
+
+    @Test("analyze --help names every output file")
+    func analyzeOutputs() throws {
+        let text = smear(["analyze", "--help"]).stdoutText
+        for word in ["report.json", "cells.csv", "overlays/NAME.png", "non-zero"] { #expect(text.contains(word), "\(word)") }
+    }
+
+    @Test("usage errors: exit 64, an error line first")
+    func usageErrors() throws {
+        for arguments in [["bogus"], ["analyze"], ["analyze", goodField], ["validate", Fixture.images("bccd")]] {
+            let run = smear(arguments)
+            #expect(run.status == 64, "\(run)")
+            #expect(run.stderrLines.first?.hasPrefix("Error: ") == true, "\(run)")
+            #expect(run.stdout.isEmpty)
+        }
+    }
+}
