@@ -77,6 +77,9 @@ public struct CellSegmenter: Sendable {
         let factor = max(1, Int(diameter / parameters.workingDiameter))
         let absorbance = (factor == previewFactor ? preview : nil) ?? Absorbance(image.boxDownscaled(by: factor))
         let working = segmentAtWorkingScale(absorbance, diameter: diameter / Double(factor))
+        if let contrast = working.edgeContrast, contrast < 1.4 {
+            throw SegmentationError(description: "no red blood cells found (no cell outlines, only smooth shading: is this a thin blood smear field?)")
+        }
         let objects = working.objects(factor: factor, fullWidth: image.width, fullHeight: image.height,
                                       diameter: diameter)
         return SegmentationResult(width: image.width, height: image.height, objects: objects,
@@ -88,6 +91,8 @@ public struct CellSegmenter: Sendable {
     struct WorkingLabels {
         var labels: LabelImage
         var status: [ObjectStatus]   // indexed by label; [0] unused
+        /// `outlineEdgeContrast` of the counted objects (nil without any).
+        var edgeContrast: Double?
 
         /// Maps labels back to the input resolution as `DetectedObject`s, ids in reading order.
         func objects(factor: Int, fullWidth: Int, fullHeight: Int, diameter: Double) -> [DetectedObject] {
@@ -282,7 +287,8 @@ public struct CellSegmenter: Sendable {
             if touchesBorder[l] { status[l] = .border }
         }
         markLeukocytes(&labels, &status, absorbance: absorbance, mask: mask, radius: r)
-        return WorkingLabels(labels: labels, status: status)
+        return WorkingLabels(labels: labels, status: status,
+                             edgeContrast: outlineEdgeContrast(labels, status: status, absorbance: absorbance.green))
     }
 
     /// Marks as leukocytes the objects around nuclei: connected blobs of pixels whose red-channel
@@ -377,4 +383,36 @@ func boundingBoxes(_ labels: LabelImage) -> [(label: Int, x0: Int, y0: Int, x1: 
         }
     }
     return Array(boxes.dropFirst().filter { $0.area > 0 })
+}
+
+/// For each counted object, the mean gradient magnitude on its outline (object pixels with a
+/// 4-neighbour outside it, taking the strongest magnitude within one pixel) over the mean magnitude
+/// inside it; the median over objects. A cell's outline is an edge much stronger than its inside
+/// (ratios of 2 and more); a region cut out of smooth shading has about the same gradient
+/// everywhere (ratio near 1). Cost: one gradient and one pass.
+func outlineEdgeContrast(_ labels: LabelImage, status: [ObjectStatus], absorbance: Plane) -> Double? {
+    let w = labels.width, h = labels.height
+    let magnitude = Gradient(absorbance).magnitude.values
+    var outline = [Double](repeating: 0, count: labels.count + 1), outlineCount = [Int](repeating: 0, count: labels.count + 1)
+    var inside = outline, insideCount = outlineCount
+    for y in 1..<max(1, h - 1) {
+        for x in 1..<max(1, w - 1) {
+            let i = y * w + x
+            let l = labels.labels[i]
+            guard l != 0, status[Int(l)] == .counted else { continue }
+            if labels.labels[i - 1] != l || labels.labels[i + 1] != l || labels.labels[i - w] != l || labels.labels[i + w] != l {
+                var strongest: Float = 0
+                for dy in -1...1 { for dx in -1...1 { strongest = max(strongest, magnitude[i + dy * w + dx]) } }
+                outline[Int(l)] += Double(strongest)
+                outlineCount[Int(l)] += 1
+            } else {
+                inside[Int(l)] += Double(magnitude[i])
+                insideCount[Int(l)] += 1
+            }
+        }
+    }
+    let ratios = (1..<(labels.count + 1)).filter { outlineCount[$0] > 0 && insideCount[$0] > 0 }.map {
+        (outline[$0] / Double(outlineCount[$0])) / max(1e-6, inside[$0] / Double(insideCount[$0]))
+    }.sorted()
+    return ratios.isEmpty ? nil : ratios[ratios.count / 2]
 }

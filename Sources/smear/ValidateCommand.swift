@@ -8,7 +8,7 @@ import Segmentation
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Compare the cell count with expert annotations.",
+        abstract: "Compare cell counts, classes and parasitemia with expert annotations.",
         discussion: """
         Runs the same analysis as `smear analyze` on every image in IMAGES_DIR that the annotation file \
         names, and compares the counted red cells with the annotated ones. The annotation file is CSV \

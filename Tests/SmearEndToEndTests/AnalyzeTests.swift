@@ -23,26 +23,32 @@ func stem(_ path: String) -> String { ((path as NSString).lastPathComponent as N
 struct AnalyzeTests {
     let result = fixtureAnalysis
 
-    @Test("exits 0 and writes exactly report.json, cells.csv and one overlay per field")
+    @Test("exits 0 and writes exactly report.json, cells.csv, report.html, one overlay per field and one picture per parasitized cell")
     func outputFolder() throws {
         #expect(result.run.status == 0, "\(result.run)")
         let overlays = analyzedFiles.map { "overlays/\(stem($0)).png" }
-        #expect(result.listing == (["cells.csv", "overlays/", "report.json"] + overlays).sorted())
+        let report = try Report.decode(result.files["report.json"])
+        let pictures = report.cells.filter { $0.class == "parasitized" }.map { "cells/\(stem($0.image))_cell_\($0.id).png" }
+        let folders = pictures.isEmpty ? [] : ["cells/"]
+        #expect(result.listing == (["cells.csv", "overlays/", "report.html", "report.json"] + folders + overlays + pictures).sorted())
         #expect(!result.listing.contains { $0.hasPrefix(".") }, "a staging folder was left behind")
     }
 
     @Test("report.json has the documented keys")
     func reportKeys() throws {
         let data = result.files["report.json"]
-        #expect(try jsonKeys(data) == ["tool", "images", "failures", "cells", "totals"])
+        #expect(try jsonKeys(data) == ["tool", "settings", "images", "samples", "failures", "cells", "totals"])
         #expect(try jsonKeys(data, "tool") == ["name", "version"])
-        #expect(try jsonKeys(data, "images") == ["file", "width", "height", "cells_counted", "excluded", "cell_diameter",
+        #expect(try jsonKeys(data, "settings") == ["model", "threshold", "cell_diameter", "target_cells", "red_cells_per_microlitre"])
+        #expect(try jsonKeys(data, "images") == ["file", "sample", "width", "height", "cells_counted", "parasitized",
+                                                 "parasitemia_percent", "excluded", "cell_diameter",
                                                  "cell_diameter_estimated", "overlay", "seconds"])
         #expect(try jsonKeys(data, "images", "excluded") == ["border", "leukocyte", "debris"])
         #expect(try jsonKeys(data, "cells") == ["image", "id", "x", "y", "width", "height", "centroid_x", "centroid_y",
                                                 "area", "status", "class", "p_parasitized"])
-        #expect(try jsonKeys(data, "totals") == ["images", "failed", "cells_counted", "excluded"])
-        // `class` and `p_parasitized` are present (as null until a classifier runs), not left out.
+        #expect(try jsonKeys(data, "totals") == ["images", "failed", "cells_counted", "parasitized", "parasitemia_percent",
+                                                 "parasitemia_ci95_percent", "excluded"])
+        // `class` and `p_parasitized` are always present (null for objects that are not counted).
         let text = result.text("report.json")
         #expect(text.contains("\"class\" :") && text.contains("\"p_parasitized\" :"))
     }
@@ -159,18 +165,22 @@ struct AnalyzeTests {
         let band = overlay.height - field.height
         #expect(band >= 8 && band <= 80, "legend band of \(band) px")
         // Below the band the field itself, unchanged except for outlines and labels.
-        var same = 0, counted = 0, leukocyte = 0
+        var same = 0, counted = 0, parasitized = 0, leukocyte = 0
         let fieldBytes = field.pixels, overlayBytes = overlay.pixels
         let offset = band * overlay.width * 3
         for i in stride(from: 0, to: fieldBytes.count, by: 3) {
             let r = overlayBytes[offset + i], g = overlayBytes[offset + i + 1], b = overlayBytes[offset + i + 2]
             if r == fieldBytes[i] && g == fieldBytes[i + 1] && b == fieldBytes[i + 2] { same += 1 }
             if (r, g, b) == (0, 220, 60) { counted += 1 }
+            if (r, g, b) == (255, 30, 30) { parasitized += 1 }
             if (r, g, b) == (255, 150, 0) { leukocyte += 1 }
         }
         let pixels = field.width * field.height
         #expect(Double(same) > 0.6 * Double(pixels), "only \(same) of \(pixels) field pixels unchanged")
-        #expect(counted > entry.cellsCounted * 20, "\(counted) green outline pixels for \(entry.cellsCounted) cells")
+        // Uninfected cells thinly in green, parasitized ones boldly in red.
+        let calledParasitized = report.cells.filter { $0.image == file && $0.class == "parasitized" }.count
+        #expect(counted > (entry.cellsCounted - calledParasitized) * 20, "\(counted) green outline pixels for \(entry.cellsCounted) cells")
+        if calledParasitized > 0 { #expect(parasitized > calledParasitized * 60, "\(parasitized) red pixels for \(calledParasitized) cells") }
         if (entry.excluded["leukocyte"] ?? 0) > 0 { #expect(leukocyte > 50, "no orange leukocyte outline") }
     }
 
@@ -185,7 +195,7 @@ struct AnalyzeTests {
         let report = try Report.decode(result.files["report.json"])
         let lines = result.run.stderrLines
         let n = analyzedFiles.count
-        try #require(lines.count == n + 1, "\(result.run.stderr)")
+        try #require(lines.count == n + 2, "\(result.run.stderr)")
         var seen: [String] = []
         for (k, line) in lines.prefix(n).enumerated() {
             let prefix = "[\(k + 1)/\(n)] "
@@ -193,7 +203,7 @@ struct AnalyzeTests {
             seen.append(String(line.dropFirst(prefix.count)))
         }
         #expect(seen.sorted() == analyzedFiles.map { ($0 as NSString).lastPathComponent }.sorted())
-        #expect(lines[n] == "\(report.totals.cellsCounted) red cells counted in \(n) fields; results in \(result.out)")
+        #expect(Array(lines[n...]) == batchSummary(report, fields: n, out: result.out))
     }
 
     @Test("one file: no progress line, nothing on stdout; --crops writes one crop per counted cell")
@@ -206,7 +216,7 @@ struct AnalyzeTests {
         #expect(run.status == 0, "\(run)")
         #expect(run.stdout.isEmpty)
         let report = try Report.decode(try? Data(contentsOf: URL(fileURLWithPath: out + "/report.json")))
-        #expect(run.stderrLines == ["\(report.totals.cellsCounted) red cells counted in 1 field; results in \(out)"])
+        #expect(run.stderrLines == batchSummary(report, fields: 1, out: out))
         #expect(report.images.map(\.file) == [file])
         let counted = report.cells.filter { $0.status == "counted" }.map { "BloodImage_00006_cell_\($0.id).png" }
         #expect(folderListing(URL(fileURLWithPath: crops)) == counted.sorted())

@@ -17,8 +17,11 @@ struct HelpTests {
               -h, --help              Show help information.
 
             SUBCOMMANDS:
-              analyze                 Find and count the red blood cells in smear fields.
-              validate                Compare the cell count with expert annotations.
+              analyze                 Count red blood cells and malaria parasites in smear
+                                      fields.
+              validate                Compare cell counts, classes and parasitemia with
+                                      expert annotations.
+              crops                   Cut labelled training crops from annotated fields.
               train                   Train an image classifier on a folder of labelled
                                       images.
               evaluate                Measure a classifier on labelled images, or measure
@@ -33,8 +36,12 @@ struct HelpTests {
 
     /// The options each command's help must list (README.md describes the ones of analyze and validate).
     static let options: [(String, Set<String>, Bool)] = [
-        ("analyze", ["--out", "--crops", "--cell-diameter", "--json", "--threads", "--help"], true),
-        ("validate", ["--truth", "--out", "--cell-diameter", "--summary", "--json", "--threads", "--help"], true),
+        ("analyze", ["--out", "--sample", "--samples-root", "--target-cells", "--red-cells-per-microlitre", "--model",
+                     "--threshold", "--no-classify", "--heatmaps", "--crops", "--cell-diameter", "--json", "--threads",
+                     "--help"], true),
+        ("validate", ["--truth", "--out", "--model", "--threshold", "--no-classify", "--cell-diameter", "--summary",
+                      "--json", "--threads", "--help"], true),
+        ("crops", ["--truth", "--out", "--cell-diameter", "--threads", "--help"], false),
         ("train", ["--out", "--arch", "--epochs", "--batch-size", "--seed", "--resume", "--init", "--threads", "--help"], false),
         ("evaluate", ["--model", "--split", "--json", "--mistakes", "--speed", "--threads", "--help"], false),
         ("classify", ["--model", "--heatmaps", "--all", "--json", "--threads", "--help"], false),
@@ -60,7 +67,7 @@ struct HelpTests {
     @Test("analyze --help names every output file")
     func analyzeOutputs() throws {
         let text = smear(["analyze", "--help"]).stdoutText
-        for word in ["report.json", "cells.csv", "overlays/NAME.png", "non-zero"] { #expect(text.contains(word), "\(word)") }
+        for word in ["report.json", "cells.csv", "report.html", "overlays/NAME.png", "non-zero"] { #expect(text.contains(word), "\(word)") }
     }
 
     @Test("usage errors: exit 64, an error line first")

@@ -176,7 +176,14 @@ struct Report: Decodable {
         var `class`: String?
         var pParasitized: Double?
     }
-    struct Totals: Decodable { var images: Int; var failed: Int; var cellsCounted: Int; var excluded: [String: Int] }
+    struct Totals: Decodable {
+        var images: Int
+        var failed: Int
+        var cellsCounted: Int
+        var parasitized: Int?
+        var parasitemiaPercent: Double?
+        var excluded: [String: Int]
+    }
     var tool: Tool
     var images: [Image]
     var failures: [Failure]
@@ -203,6 +210,13 @@ struct ValidationJSON: Decodable {
         var leukocytesAnnotated: Int
         var leukocytesExcluded: Int
         var leukocytesIdentified: Int
+        var predictedParasitemiaPercent: Double?
+        var annotatedParasitemiaPercent: Double?
+        var parasitemiaAbsoluteErrorPercent: Double?
+        var truePositives: Int?
+        var falseNegatives: Int?
+        var trueNegatives: Int?
+        var falsePositives: Int?
     }
     struct Overall: Decodable {
         var images: Int
@@ -218,6 +232,16 @@ struct ValidationJSON: Decodable {
         var leukocytesAnnotated: Int
         var leukocyteExclusionRate: Double?
         var leukocyteIdentificationRate: Double?
+        var sensitivity: Double?
+        var specificity: Double?
+        var truePositives: Int?
+        var falseNegatives: Int?
+        var trueNegatives: Int?
+        var falsePositives: Int?
+        var predictedParasitemiaPercent: Double?
+        var annotatedParasitemiaPercent: Double?
+        var medianAbsoluteParasitemiaErrorPercent: Double?
+        var imagesWithParasitizedCalls: Int?
     }
     var images: [Row]
     var failures: [Report.Failure]
@@ -269,3 +293,23 @@ func parseCSV(_ text: String) -> [[String]] {
 /// `%.3f`, or "-" for nil: how `smear validate` prints ratios.
 func fixed(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "-" }
 func percent(_ v: Double?) -> String { v.map { String(format: "%.1f%%", 100 * $0) } ?? "-" }
+
+/// The last lines `smear analyze` prints on standard error for a plain batch of fields.
+func batchSummary(_ report: Report, fields: Int, out: String) -> [String] {
+    var line = "\(report.totals.cellsCounted) red cells counted in \(fields) field\(fields == 1 ? "" : "s")"
+    if let k = report.totals.parasitized, let p = report.totals.parasitemiaPercent {
+        line += String(format: ", %d parasitized (%.2f%%)", k, p)
+    }
+    return [line, "results in \(out)"]
+}
+
+/// The files `smear analyze` leaves in its output folder for `report`: report.json, cells.csv,
+/// report.html, each field's overlay and a picture of each cell called parasitized (sorted, folders
+/// with a trailing slash, as `folderListing` gives them).
+func expectedListing(_ report: Report) -> [String] {
+    func stem(_ path: String) -> String { ((path as NSString).lastPathComponent as NSString).deletingPathExtension }
+    let overlays = report.images.compactMap(\.overlay)
+    let pictures = report.cells.filter { $0.class == "parasitized" }.map { "cells/\(stem($0.image))_cell_\($0.id).png" }
+    return (["cells.csv", "report.html", "report.json"] + (overlays.isEmpty ? [] : ["overlays/"]) + overlays
+            + (pictures.isEmpty ? [] : ["cells/"]) + pictures).sorted()
+}

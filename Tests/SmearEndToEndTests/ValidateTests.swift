@@ -30,6 +30,15 @@ func expectedTable(_ v: ValidationJSON) -> String {
     if o.leukocytesAnnotated > 0 {
         out += "leukocytes annotated \(o.leukocytesAnnotated): excluded from the count \(percent(o.leukocyteExclusionRate)), identified as leukocytes \(percent(o.leukocyteIdentificationRate))\n"
     }
+    if o.sensitivity != nil || o.specificity != nil {
+        let tp = o.truePositives ?? 0, fn = o.falseNegatives ?? 0, tn = o.trueNegatives ?? 0, fp = o.falsePositives ?? 0
+        out += "parasitized cells (matched cells only): sensitivity \(fixed(o.sensitivity)) (\(tp) of \(tp + fn)), specificity \(o.specificity.map { String(format: "%.4f", $0) } ?? "-") (\(fp) false positives in \(tn + fp))\n"
+    }
+    if let p = o.predictedParasitemiaPercent {
+        out += "parasitemia: predicted \(String(format: "%.3f%%", p)), annotated \(o.annotatedParasitemiaPercent.map { String(format: "%.3f%%", $0) } ?? "-"); median absolute error per image \(o.medianAbsoluteParasitemiaErrorPercent.map { String(format: "%.3f", $0) } ?? "-") percentage points\n"
+        out += "images with a parasitized call: \(o.imagesWithParasitizedCalls ?? 0) of \(o.images)\n"
+        out += "(annotated parasitemia counts annotated cells only: where not every cell is annotated it is an approximation)\n"
+    }
     return out
 }
 
@@ -77,12 +86,25 @@ struct ValidateTests {
 
         let rows = parseCSV(result.text("validation.csv"))
         #expect(rows.first == ["image", "annotated", "detected", "matched", "recall", "precision", "count_ratio",
-                               "leukocytes_annotated", "leukocytes_excluded", "leukocytes_identified"])
+                               "leukocytes_annotated", "leukocytes_excluded", "leukocytes_identified",
+                               "predicted_parasitemia_percent", "annotated_parasitemia_percent", "parasitemia_abs_error_percent",
+                               "tp", "fn", "tn", "fp"])
         try #require(rows.count == v.images.count + 2, "\(rows)")
+        func int(_ v: Int?) -> String { v.map(String.init) ?? "" }
         for (row, r) in zip(rows.dropFirst(), v.images) {
             #expect(row == [r.image, String(r.annotated), String(r.detected), String(r.matched), fixed(r.recall),
                             fixed(r.precision), fixed(r.countRatio), String(r.leukocytesAnnotated),
-                            String(r.leukocytesExcluded), String(r.leukocytesIdentified)])
+                            String(r.leukocytesExcluded), String(r.leukocytesIdentified),
+                            fixed(r.predictedParasitemiaPercent), fixed(r.annotatedParasitemiaPercent),
+                            fixed(r.parasitemiaAbsoluteErrorPercent), int(r.truePositives), int(r.falseNegatives),
+                            int(r.trueNegatives), int(r.falsePositives)])
+            // The classifier's figures agree with each other.
+            if let p = r.predictedParasitemiaPercent, let a = r.annotatedParasitemiaPercent {
+                #expect(abs((r.parasitemiaAbsoluteErrorPercent ?? -1) - abs(p - a)) < 1e-9, "\(r.image)")
+            }
+        }
+        if let tp = o.truePositives, let fn = o.falseNegatives, tp + fn > 0 {
+            #expect(abs((o.sensitivity ?? -1) - Double(tp) / Double(tp + fn)) < 1e-9)
         }
         #expect(rows.last.map { Array($0.prefix(7)) } == ["OVERALL", String(o.annotated), String(o.detected), String(o.matched),
                                                            fixed(o.recall), fixed(o.precision), fixed(o.countRatio)])
