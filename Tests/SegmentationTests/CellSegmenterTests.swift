@@ -1,0 +1,142 @@
+import Foundation
+import ImageCodecs
+import Testing
+@testable import Segmentation
+
+/// The segmenter's rules on synthetic fields: pink-grey cells with a pale centre on light glass,
+/// drawn with soft edges like a photograph.
+@Suite struct CellSegmenterTests {
+    static let glass: (Double, Double, Double) = (205, 220, 210)
+    static let cell: (Double, Double, Double) = (165, 120, 140)
+    static let nucleus: (Double, Double, Double) = (95, 40, 130)
+
+    /// A field with the given discs (centre x, y, radius, colour), later discs painted over earlier
+    /// ones, each with a 1.5-px soft edge; cells get a paler centre (pallor).
+    static func field(width: Int = 480, height: Int = 360,
+                      discs: [(x: Double, y: Double, r: Double, colour: (Double, Double, Double), pallor: Bool)]) -> RGBImage {
+        var image = RGBImage(width: width, height: height)
+        var seed: UInt64 = 12345
+        for y in 0..<height {
+            for x in 0..<width {
+                var c = glass
+                for d in discs {
+                    let dist = ((Double(x) - d.x) * (Double(x) - d.x) + (Double(y) - d.y) * (Double(y) - d.y)).squareRoot()
+                    let alpha = max(0, min(1, (d.r - dist) / 1.5 + 0.5))
+                    guard alpha > 0 else { continue }
+                    var colour = d.colour
+                    if d.pallor {
+                        let pale = max(0, 1 - dist / (0.45 * d.r)) * 0.5
+                        colour = (colour.0 + (glass.0 - colour.0) * pale, colour.1 + (glass.1 - colour.1) * pale,
+                                  colour.2 + (glass.2 - colour.2) * pale)
+                    }
+                    c = (c.0 + (colour.0 - c.0) * alpha, c.1 + (colour.1 - c.1) * alpha, c.2 + (colour.2 - c.2) * alpha)
+                }
+                // A little sensor noise, deterministic.
+                seed = seed &* 6364136223846793005 &+ 1442695040888963407
+                let noise = Double(Int(seed >> 61)) - 3.5
+                image[x, y] = (UInt8(max(0, min(255, c.0 + noise))), UInt8(max(0, min(255, c.1 + noise))),
+                               UInt8(max(0, min(255, c.2 + noise))))
+            }
+        }
+        return image
+    }
+
+    /// A 6 × 4 grid of separate cells of radius 18 with a margin from the border.
+    static func grid() -> [(x: Double, y: Double, r: Double, colour: (Double, Double, Double), pallor: Bool)] {
+        var discs: [(x: Double, y: Double, r: Double, colour: (Double, Double, Double), pallor: Bool)] = []
+        for j in 0..<4 { for i in 0..<6 { discs.append((60 + Double(i) * 72, 60 + Double(j) * 78, 18, cell, true)) } }
+        return discs
+    }
+
+    @Test func findsSeparateCellsAndEstimatesTheirSize() throws {
+        let result = try CellSegmenter().segment(Self.field(discs: Self.grid()))
+        #expect(result.count(.counted) == 24)
+        #expect(result.objects.count == 24)
+        #expect(result.diameterEstimated)
+        #expect(abs(result.cellDiameter - 36) < 6, "estimated diameter \(result.cellDiameter)")
+        for object in result.objects where object.status == .counted {
+            // Each mask is about the disc's area (π·18² ≈ 1,018 px).
+            #expect(object.area > 800 && object.area < 1300, "area \(object.area)")
+        }
+        // Ids in reading order, 1…n.
+        #expect(result.objects.map(\.id) == Array(1...24))
+        #expect(result.objects.first!.centroidY < result.objects.last!.centroidY)
+    }
+
+    @Test func cellsTouchingTheBorderAreMarkedNotCounted() throws {
+        var discs = Self.grid()
+        discs.append((4, 180, 18, Self.cell, true))       // cut by the left edge
+        discs.append((300, 356, 18, Self.cell, true))     // cut by the bottom edge
+        let result = try CellSegmenter().segment(Self.field(discs: discs))
+        #expect(result.count(.counted) == 24)
+        #expect(result.count(.border) == 2)
+        for object in result.objects where object.status == .border {
+            #expect(object.x == 0 || object.y + object.height == 360)
+        }
+    }
+
+    @Test func touchingAndOverlappingCellsAreSplit() throws {
+        var discs = Self.grid()
+        // Replace two grid cells by a pair overlapping by a fifth of a diameter, and a chain of three.
+        discs.removeAll { $0.y == 294 }
+        discs += [(100, 294, 18, Self.cell, true), (129, 294, 18, Self.cell, true),
+                  (250, 294, 18, Self.cell, true), (284, 294, 18, Self.cell, true), (318, 294, 18, Self.cell, true)]
+        let result = try CellSegmenter().segment(Self.field(discs: discs))
+        #expect(result.count(.counted) == 18 + 5)
+    }
+
+    @Test func aLargeCellWithADarkPurpleNucleusIsALeukocyte() throws {
+        var discs = Self.grid()
+        discs.removeAll { abs($0.x - 204) < 1 && abs($0.y - 138) < 1 }
+        discs.removeAll { abs($0.x - 276) < 1 && abs($0.y - 138) < 1 }
+        discs.append((240, 140, 30, (190, 170, 200), false))     // pale cytoplasm
+        discs.append((232, 136, 15, Self.nucleus, false))         // lobed nucleus
+        discs.append((250, 148, 11, Self.nucleus, false))
+        let result = try CellSegmenter().segment(Self.field(discs: discs))
+        #expect(result.count(.leukocyte) == 1)
+        #expect(result.count(.counted) == 22)
+        let leukocyte = try #require(result.objects.first { $0.status == .leukocyte })
+        #expect(abs(leukocyte.centroidX - 240) < 10 && abs(leukocyte.centroidY - 140) < 10)
+    }
+
+    @Test func aSmallParasiteDotDoesNotMakeALeukocyte() throws {
+        var discs = Self.grid()
+        discs.append((132, 138, 3, Self.nucleus, false))   // a chromatin dot inside a red cell
+        let result = try CellSegmenter().segment(Self.field(discs: discs))
+        #expect(result.count(.leukocyte) == 0)
+        #expect(result.count(.counted) == 24)
+    }
+
+    @Test func specksAreDebrisNotCells() throws {
+        var discs = Self.grid()
+        discs.append((96, 100, 5, Self.cell, false))   // a platelet-sized speck between cells
+        let result = try CellSegmenter().segment(Self.field(discs: discs))
+        #expect(result.count(.counted) == 24)
+        #expect(result.count(.debris) <= 1)
+    }
+
+    @Test func aGivenDiameterIsUsed() throws {
+        let result = try CellSegmenter(parameters: SegmentationParameters(cellDiameter: 36)).segment(Self.field(discs: Self.grid()))
+        #expect(!result.diameterEstimated)
+        #expect(result.cellDiameter == 36)
+        #expect(result.count(.counted) == 24)
+    }
+
+    @Test func blankOrShadedImagesAreNotSmears() throws {
+        let blank = RGBImage(width: 320, height: 240, fill: (200, 200, 200))
+        #expect(throws: SegmentationError.self) { try CellSegmenter().segment(blank) }
+        var ramp = RGBImage(width: 640, height: 480)
+        for y in 0..<480 { for x in 0..<640 { let v = UInt8(x * 255 / 639); ramp[x, y] = (v, v, v) } }
+        #expect(throws: SegmentationError.self) { try CellSegmenter().segment(ramp) }
+        #expect(throws: SegmentationError.self) { try CellSegmenter().segment(RGBImage(width: 8, height: 8)) }
+    }
+
+    @Test func aRealFieldIsCountedNearItsAnnotation() throws {
+        // fixtures/fields/iml-malaria/images/PA171834.JPG: 123 interior cells boxed by the experts.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let image = try ImageCodecs.read(path: root.appendingPathComponent("fixtures/fields/iml-malaria/images/PA171834.JPG").path)
+        let result = try CellSegmenter().segment(image)
+        #expect(result.count(.counted) >= 110 && result.count(.counted) <= 140, "\(result.count(.counted)) counted")
+        #expect(result.cellDiameter > 55 && result.cellDiameter < 85)
+    }
+}
