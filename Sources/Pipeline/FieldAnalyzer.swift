@@ -18,6 +18,13 @@ public struct FieldAnalysis: Sendable {
     /// Wall-clock seconds to decode, segment and classify this field.
     public var seconds: Double
 
+    public init(path: String, segmentation: SegmentationResult, calls: [Int: CellCall], seconds: Double) {
+        self.path = path
+        self.segmentation = segmentation
+        self.calls = calls
+        self.seconds = seconds
+    }
+
     public var cellsCounted: Int { segmentation.count(.counted) }
     /// Counted cells called parasitized (0 when no classifier ran).
     public var parasitized: Int { calls.values.reduce(0) { $0 + ($1.parasitized ? 1 : 0) } }
@@ -29,6 +36,11 @@ public struct CellCall: Sendable, Equatable {
     public var pParasitized: Double
     /// Whether `pParasitized` reaches the decision threshold.
     public var parasitized: Bool
+
+    public init(pParasitized: Double, parasitized: Bool) {
+        self.pParasitized = pParasitized
+        self.parasitized = parasitized
+    }
 }
 
 /// Decodes, segments and (with a classifier) classifies fields. Safe to use from several threads.

@@ -67,6 +67,15 @@ public struct SegmentationResult: Sendable {
     /// The integer factor the field was shrunk by for segmentation (1 = full resolution).
     public var workingScale: Int
 
+    public init(width: Int, height: Int, objects: [DetectedObject], cellDiameter: Double, diameterEstimated: Bool, workingScale: Int) {
+        self.width = width
+        self.height = height
+        self.objects = objects
+        self.cellDiameter = cellDiameter
+        self.diameterEstimated = diameterEstimated
+        self.workingScale = workingScale
+    }
+
     /// Number of objects with each status.
     public func count(_ status: ObjectStatus) -> Int { objects.reduce(0) { $0 + ($1.status == status ? 1 : 0) } }
 }
