@@ -10,8 +10,8 @@ extension Overlay {
     public static let unmatchedDetectionColor: Color = (255, 230, 0)
 
     /// The analysis overlay plus the expert annotations: matched ones in thin white, missed ones in
-    /// red (boxes as rectangles, points as crosses), counted detections no annotation matched in
-    /// yellow. Border-touching annotations are not drawn.
+    /// red (boxes as rectangles, points as crosses), leukocyte annotations thin in orange, counted
+    /// detections no annotation matched in yellow. Border-touching annotations are not drawn.
     public static func renderValidation(_ field: RGBImage, name: String, segmentation: SegmentationResult,
                                         annotations: [Annotation], validation: FieldValidation) -> RGBImage {
         var canvas = field
@@ -24,10 +24,11 @@ extension Overlay {
         }
         let matched = Set(validation.pairs.map(\.annotation))
         for (i, a) in annotations.enumerated() where validation.considered.contains(i) {
-            let c = matched.contains(i) ? matchedAnnotationColor : missedAnnotationColor
+            // Leukocyte annotations in the leukocyte colour; red cells white when matched, red when missed.
+            let c = a.kind == .leukocyte ? color(of: .leukocyte) : matched.contains(i) ? matchedAnnotationColor : missedAnnotationColor
             if let w = a.width, let h = a.height {
                 drawRectangle(on: &canvas, x: Int(a.x), y: Int(a.y), width: Int(w), height: Int(h), color: c,
-                              thickness: matched.contains(i) ? 1 : 2 * scale)
+                              thickness: matched.contains(i) || a.kind == .leukocyte ? 1 : 2 * scale)
             } else {
                 let r = 4 * scale
                 for d in -r...r {

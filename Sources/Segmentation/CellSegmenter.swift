@@ -295,9 +295,10 @@ public struct CellSegmenter: Sendable {
     /// absorbance is 0.1 above the foreground's median (red cells absorb little red light, nuclei
     /// much) and whose blue/green absorbance ratio is 0.08 below its median (nuclei are bluer than
     /// even the darkest red cells), at least a quarter of a cell in area after an opening that
-    /// removes parasite-sized specks. Objects lying mostly within 0.35 diameters of a nucleus, or
-    /// holding 30% of it, become one leukocyte object (also when it touches the border: a leukocyte
-    /// is never counted, and naming it is more useful).
+    /// removes parasite-sized specks (lobes less than a diameter apart counting as one nucleus).
+    /// Objects centred within 0.8 diameters of a nucleus, lying mostly within 0.35 diameters of it,
+    /// or holding 30% of it become one leukocyte object (also when it touches the border: a
+    /// leukocyte is never counted, and naming it is more useful).
     func markLeukocytes(_ labels: inout LabelImage, _ status: inout [ObjectStatus], absorbance: Absorbance,
                         mask: BinaryImage, radius r: Double) {
         let w = labels.width, h = labels.height, n = w * h
@@ -314,44 +315,79 @@ public struct CellSegmenter: Sendable {
         for i in 0..<n where red.values[i] > redLevel && hue(i) < hueLevel { nucleus.bits[i] = 1; any = true }
         guard any else { return }
         nucleus = open(nucleus, radius: Float(max(1, 0.1 * r)))
-        var blobs = connectedComponents(nucleus)
+        let blobs = connectedComponents(nucleus)
+        guard blobs.count > 0 else { return }
+        // Each blob's area and centre; blobs less than a diameter apart are lobes of one nucleus.
+        var area = [Double](repeating: 0, count: blobs.count + 1), sx = area, sy = area
+        for i in 0..<n where blobs.labels[i] != 0 {
+            let b = Int(blobs.labels[i])
+            area[b] += 1; sx[b] += Double(i % w); sy[b] += Double(i / w)
+        }
+        var group = Array(0...blobs.count)
+        func root(_ g: [Int], _ l: Int) -> Int { var r = l; while g[r] != r { r = g[r] }; return r }
+        let diameter = 2 * r
+        for a in 1...blobs.count where area[a] > 0 {
+            for b in (a + 1)..<(blobs.count + 1) where area[b] > 0 {
+                let dx = sx[a] / area[a] - sx[b] / area[b], dy = sy[a] / area[a] - sy[b] / area[b]
+                if dx * dx + dy * dy < diameter * diameter {
+                    let ra = root(group, a), rb = root(group, b)
+                    if ra != rb { group[max(ra, rb)] = min(ra, rb) }
+                }
+            }
+        }
+        // Nuclei: groups with at least a quarter of a red cell's area of nucleus pixels.
         let cellArea = Double.pi * r * r
-        var blobArea = [Int](repeating: 0, count: blobs.count + 1)
-        for b in blobs.labels { blobArea[Int(b)] += 1 }
-        for i in 0..<n where Double(blobArea[Int(blobs.labels[i])]) < cellArea / 4 { blobs.labels[i] = 0 }
-        guard blobs.labels.contains(where: { $0 != 0 }) else { return }
-        // The cell around each nucleus: pixels within 0.35 diameters of it, each given to its
-        // nearest nucleus.
-        let toNucleus = squaredDistanceTransform(width: w, height: h) { blobs.labels[$0] != 0 }
-        let reach = Float(0.7 * r * 0.7 * r)
-        let zoneMask = BinaryImage(width: w, height: h, bits: toNucleus.values.map { $0 <= reach ? 1 : 0 })
-        let zones = watershed(elevation: toNucleus, markers: blobs, mask: zoneMask)
-        // Objects mostly inside a zone, or holding much of a nucleus, join that nucleus's leukocyte.
-        let stride = blobs.count + 1
-        var inZone: [Int: Int] = [:], onNucleus: [Int: Int] = [:]   // key: label · stride + blob
-        var objectArea = [Int](repeating: 0, count: labels.count + 1)
+        var nucleusArea = [Double](repeating: 0, count: blobs.count + 1), nx = nucleusArea, ny = nucleusArea
+        for b in 1...blobs.count { let g = root(group, b); nucleusArea[g] += area[b]; nx[g] += sx[b]; ny[g] += sy[b] }
+        let nuclei = (1...blobs.count).filter { root(group, $0) == $0 && nucleusArea[$0] >= cellArea / 4 }
+        guard !nuclei.isEmpty else { return }
+        // An object joins a nucleus's leukocyte when its centre lies within 0.8 diameters of the
+        // nucleus's centre, when 40% of it lies within 0.35 diameters of the nucleus's pixels (lobes
+        // and cytoplasm; a red cell beside the leukocyte is centred further out and only touches
+        // that zone), or when it holds 30% of the nucleus's pixels.
+        var nucleusLabels = LabelImage(width: w, height: h, labels: [Int32](repeating: 0, count: n), count: blobs.count)
+        for i in 0..<n where blobs.labels[i] != 0 {
+            let g = root(group, Int(blobs.labels[i]))
+            if nuclei.contains(g) { nucleusLabels.labels[i] = Int32(g) }
+        }
+        let toNucleus = squaredDistanceTransform(width: w, height: h) { nucleusLabels.labels[$0] != 0 }
+        let reach = Float(0.49 * diameter * diameter / 4)
+        let zones = watershed(elevation: toNucleus, markers: nucleusLabels,
+                              mask: BinaryImage(width: w, height: h, bits: toNucleus.values.map { $0 <= reach ? 1 : 0 }))
+        var objectArea = [Double](repeating: 0, count: labels.count + 1), ox = objectArea, oy = objectArea
+        var onNucleus: [Int: Double] = [:], inZone: [Int: Double] = [:]   // key: label · (blobs + 1) + group
         for i in 0..<n {
             let l = Int(labels.labels[i])
             guard l != 0 else { continue }
-            objectArea[l] += 1
-            if zones.labels[i] != 0 { inZone[l * stride + Int(zones.labels[i]), default: 0] += 1 }
-            if blobs.labels[i] != 0 { onNucleus[l * stride + Int(blobs.labels[i]), default: 0] += 1 }
+            objectArea[l] += 1; ox[l] += Double(i % w); oy[l] += Double(i / w)
+            if nucleusLabels.labels[i] != 0 { onNucleus[l * (blobs.count + 1) + Int(nucleusLabels.labels[i]), default: 0] += 1 }
+            if zones.labels[i] != 0 { inZone[l * (blobs.count + 1) + Int(zones.labels[i]), default: 0] += 1 }
         }
-        var leukocyteOfBlob = [Int32](repeating: 0, count: stride)
-        var merge = Array(0...labels.count).map(Int32.init)
-        for key in Set(inZone.keys).union(onNucleus.keys).sorted() {
-            let l = key / stride, b = key % stride
-            let zone = Double(inZone[key] ?? 0), core = Double(onNucleus[key] ?? 0)
-            guard zone >= 0.4 * Double(objectArea[l]) || core >= 0.3 * Double(blobArea[b]) else { continue }
-            if leukocyteOfBlob[b] == 0 { leukocyteOfBlob[b] = Int32(l) }
-            merge[l] = leukocyteOfBlob[b]
-            status[Int(leukocyteOfBlob[b])] = .leukocyte
+        var owner = [Int](repeating: 0, count: labels.count + 1)   // the nucleus group an object joins
+        for l in 1..<(labels.count + 1) where objectArea[l] > 0 {
+            for g in nuclei {
+                let dx = ox[l] / objectArea[l] - nx[g] / nucleusArea[g], dy = oy[l] / objectArea[l] - ny[g] / nucleusArea[g]
+                let key = l * (blobs.count + 1) + g
+                if dx * dx + dy * dy < 0.64 * diameter * diameter || (inZone[key] ?? 0) >= 0.4 * objectArea[l]
+                    || (onNucleus[key] ?? 0) >= 0.3 * nucleusArea[g] {
+                    owner[l] = g
+                    break
+                }
+            }
+        }
+        // One object per leukocyte: its first object's label, also given to the nucleus pixels.
+        var first = [Int32](repeating: 0, count: blobs.count + 1)
+        for l in 1..<(labels.count + 1) where owner[l] != 0 && first[owner[l]] == 0 {
+            first[owner[l]] = Int32(l)
+            status[l] = .leukocyte
         }
         for i in 0..<n {
             let l = Int(labels.labels[i])
-            if l != 0 { labels.labels[i] = merge[l] }
-            else if blobs.labels[i] != 0 && leukocyteOfBlob[Int(blobs.labels[i])] != 0 {
-                labels.labels[i] = leukocyteOfBlob[Int(blobs.labels[i])]
+            if l != 0 {
+                if owner[l] != 0 { labels.labels[i] = first[owner[l]] }
+            } else if blobs.labels[i] != 0 {
+                let g = root(group, Int(blobs.labels[i]))
+                if first[g] != 0 { labels.labels[i] = first[g] }
             }
         }
     }
