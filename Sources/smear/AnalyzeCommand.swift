@@ -21,13 +21,17 @@ struct Analyze: ParsableCommand {
         --samples-root DIR analyses every sub-folder of DIR as a sample of that name.
 
         Writes, into the output folder:
-          report.json         settings, every field, sample totals, every object (box, centroid, area,
-                              status, class, p_parasitized), failures
-          cells.csv           the same objects, one line each
-          report.html         a page for checking the count by eye: summary, fields, parasitized cells
-          overlays/NAME.png   each field: parasitized cells in bold red with their probability,
-                              uninfected thin green, objects not counted dotted (blue border,
-                              orange leukocyte, grey debris), ids, and a header with the counts
+          report.json        settings, fields, samples, every object, failures
+          cells.csv          every object: box, centroid, area, status, class,
+                             p_parasitized
+          report.html        a page to check the count by eye: summary, fields,
+                             every cell called parasitized
+          overlays/NAME.png  each field: parasitized cells bold red with their
+                             probability, uninfected thin green, objects not
+                             counted dotted (blue border, orange leukocyte,
+                             grey debris), ids, a header with the counts
+          cells/             a picture of each cell called parasitized
+
         Files appear only when the run is complete. The exit status is non-zero if any input failed; \
         the others are still analysed and the failures are listed in report.json.
         """)
