@@ -13,9 +13,13 @@ public final class Conv2D: Layer {
     public let bias: Parameter
     public var parameters: [Parameter] { [weight, bias] }
 
-    /// Per-thread scratch: columns, GEMM output / gathered gradient, column gradient.
+    /// Per-thread scratch: columns, GEMM output / gathered gradient, column gradient, and one sample's input
+    /// (or input gradient) with its zero border (`paddedCount` floats; the border is never written, so it
+    /// stays zero), and the padded input gradient of `col2im`.
     private final class Scratch: @unchecked Sendable {
-        let col = Workspace(), out = Workspace(), dcol = Workspace()
+        let col = Workspace(), out = Workspace(), dcol = Workspace(), padded = Workspace(), dpadded = Workspace()
+        /// The phase planes of inference (`phaseCount` floats; a layout of its own, so not shared with `padded`).
+        let phases = Workspace()
     }
     private var scratch: [Scratch] = []
     private let dw: GradientAccumulators, db: GradientAccumulators
@@ -59,9 +63,295 @@ public final class Conv2D: Layer {
         return max(1, min(n, (Self.targetColumns + hw - 1) / hw))
     }
 
+    /// Height and width of the zero-padded input plane, `H + 2p` × `W + 2p`.
+    private var paddedHeight: Int { inputShape.height + 2 * padding }
+    private var paddedWidth: Int { inputShape.width + 2 * padding }
+    /// Floats of a padded sample (all channels), plus slack for the 8-float loads of the stride-2 gather.
+    var paddedCount: Int { inputShape.channels * paddedHeight * paddedWidth + 16 }
+
     /// Unfolds one sample `x[inC, H, W]` into `col[inC·k·k, Ho·Wo]` whose rows are `ld` floats apart.
-    /// Cost: `inC·k²·Ho·Wo` copies.
-    func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int) {
+    /// The sample is first copied into the zero-bordered planes `padded` (`paddedCount` floats, border zero),
+    /// so that every row of `col` is a plain (strided) copy without bounds tests.
+    /// Cost: `inC·(H·W + k²·Ho·Wo)` copies.
+    func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int, padded: UnsafeMutablePointer<Float>) {
+        let h = inputShape.height, w = inputShape.width, oh = outputShape.height, ow = outputShape.width
+        let k = kernel, s = stride, p = padding, ph = paddedHeight, pw = paddedWidth, planeSize = ph * pw
+        for c in 0 ..< inputShape.channels {
+            let plane = padded + c * planeSize, source = x + c * h * w
+            for y in 0 ..< h { Self.copy(source + y * w, plane + (y + p) * pw + p, w) }
+        }
+        for c in 0 ..< inputShape.channels {
+            let plane = UnsafePointer(padded + c * planeSize)
+            for ky in 0 ..< k {
+                for kx in 0 ..< k {
+                    let row = col + ((c * k + ky) * k + kx) * ld
+                    for oy in 0 ..< oh {
+                        let src = plane + (oy * s + ky) * pw + kx, dst = row + oy * ow
+                        if s == 1 { Self.copy(src, dst, ow) } else if s == 2 { Self.gather2(src, dst, ow) }
+                        else { for ox in 0 ..< ow { dst[ox] = src[ox &* s] } }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes into `dx[inC, H, W]` the sum of `col[inC·k·k, Ho·Wo]` (rows `ld` apart) over the taps that
+    /// read each input element; the adjoint of `im2col`. The sums are formed in `padded` (zeroed here), tap
+    /// by tap in (channel, ky, kx) order, then the interior is copied out. Cost: `inC·(k²·Ho·Wo + 2·H·W)`.
+    func col2im(_ col: UnsafePointer<Float>, ld: Int, _ dx: UnsafeMutablePointer<Float>, padded: UnsafeMutablePointer<Float>) {
+        let h = inputShape.height, w = inputShape.width, oh = outputShape.height, ow = outputShape.width
+        let k = kernel, s = stride, p = padding, ph = paddedHeight, pw = paddedWidth, planeSize = ph * pw
+        padded.update(repeating: 0, count: inputShape.channels * planeSize)
+        for c in 0 ..< inputShape.channels {
+            let plane = padded + c * planeSize
+            for ky in 0 ..< k {
+                for kx in 0 ..< k {
+                    let row = col + ((c * k + ky) * k + kx) * ld
+                    for oy in 0 ..< oh {
+                        let dst = plane + (oy * s + ky) * pw + kx, src = row + oy * ow
+                        if s == 1 { Self.add(src, dst, ow) } else { for ox in 0 ..< ow { dst[ox &* s] += src[ox] } }
+                    }
+                }
+            }
+        }
+        for c in 0 ..< inputShape.channels {
+            let plane = UnsafePointer(padded + c * planeSize), target = dx + c * h * w
+            for y in 0 ..< h { Self.copy(plane + (y + p) * pw + p, target + y * w, w) }
+        }
+    }
+
+    /// `dst[0..<n] = src[0..<n]`, four floats at a time (short rows: no call into memcpy).
+    @inline(__always)
+    static func copy(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+        let from = UnsafeRawPointer(src), to = UnsafeMutableRawPointer(dst)
+        var i = 0
+        while i &+ 8 <= n {
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: 4 &* i, as: SIMD8<Float>.self), toByteOffset: 4 &* i, as: SIMD8<Float>.self)
+            i &+= 8
+        }
+        if i &+ 4 <= n {
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: 4 &* i, as: SIMD4<Float>.self), toByteOffset: 4 &* i, as: SIMD4<Float>.self)
+            i &+= 4
+        }
+        while i < n { dst[i] = src[i]; i &+= 1 }
+    }
+
+    /// `dst[i] += src[i]` for `i < n`, four at a time.
+    @inline(__always)
+    static func add(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+        let from = UnsafeRawPointer(src), to = UnsafeMutableRawPointer(dst)
+        var i = 0
+        while i &+ 4 <= n {
+            let sum = to.loadUnaligned(fromByteOffset: 4 &* i, as: SIMD4<Float>.self) + from.loadUnaligned(fromByteOffset: 4 &* i, as: SIMD4<Float>.self)
+            to.storeBytes(of: sum, toByteOffset: 4 &* i, as: SIMD4<Float>.self)
+            i &+= 4
+        }
+        while i < n { dst[i] += src[i]; i &+= 1 }
+    }
+
+    /// `dst[i] = src[2i]` for `i < n`; reads up to `src[2n + 6]`.
+    @inline(__always)
+    static func gather2(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+        let from = UnsafeRawPointer(src), to = UnsafeMutableRawPointer(dst)
+        var i = 0
+        while i &+ 4 <= n {
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: 8 &* i, as: SIMD8<Float>.self).evenHalf, toByteOffset: 4 &* i, as: SIMD4<Float>.self)
+            i &+= 4
+        }
+        while i < n { dst[i] = src[2 &* i]; i &+= 1 }
+    }
+
+    private func scratchFor(_ thread: Int) -> Scratch {
+        precondition(thread < scratch.count, "Parallel.threads was raised after this layer was built")
+        return scratch[thread]
+    }
+
+    /// A per-output-channel affine map `y ← y·scale + shift`, optionally rectified, applied while the
+    /// convolution writes its output: how inference folds a following BatchNorm and ReLU into it.
+    public struct Epilogue {
+        public var scale: UnsafePointer<Float>?
+        public var shift: UnsafePointer<Float>
+        public var relu: Bool
+    }
+
+    // x: [batch, inC, H, W] → y: [batch, outC, Ho, Wo]
+    public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, samples: Range<Int>, thread: Int, mode: Mode) {
+        forward(x, y, samples: samples, thread: thread, epilogue: Epilogue(scale: nil, shift: bias.value.pointer, relu: false), mode: mode)
+    }
+
+    /// The convolution followed by `epilogue` (the plain layer uses `shift` = bias).
+    ///
+    /// Inference runs on the phase-plane grid (`forwardOnGrid`); training keeps the exact `im2col` layout and
+    /// GEMM shapes, so that training arithmetic (and so trained weights) do not depend on this choice.
+    public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, samples: Range<Int>, thread: Int, epilogue: Epilogue,
+                        mode: Mode = .training) {
+        if mode == .inference { return forwardOnGrid(x, y, samples: samples, thread: thread, epilogue: epilogue) }
+        let hw = outputShape.height * outputShape.width, oc = outputShape.channels, rows = rows
+        let inCount = inputShape.count, outCount = outputShape.count
+        let w = weight.value.pointer
+        let g = groupSize(samples.count), scratch = scratchFor(thread)
+        let col = scratch.col.reserve(rows * g * hw), tmp = scratch.out.reserve(oc * g * hw)
+        let padded = scratch.padded.reserve(paddedCount)
+        @inline(__always) func finish(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ o: Int) {
+            let a = epilogue.scale?[o] ?? 1, b = epilogue.shift[o]
+            if epilogue.relu { for j in 0 ..< hw { let v = src[j] * a + b; dst[j] = v > 0 ? v : 0 } }
+            else { for j in 0 ..< hw { dst[j] = src[j] * a + b } }
+        }
+        var n0 = samples.lowerBound
+        while n0 < samples.upperBound {
+            let gn = min(g, samples.upperBound - n0), cols = gn * hw
+            let single = kernel == 1 && stride == 1 && padding == 0 && gn == 1
+            if !single { for i in 0 ..< gn { im2col(x + (n0 + i) * inCount, col + i * hw, ld: cols, padded: padded) } }
+            let source = single ? x + n0 * inCount : UnsafePointer(col)
+            if gn == 1 {
+                let out = y + n0 * outCount
+                gemm(false, false, oc, hw, rows, 1, w, rows, source, hw, 0, out, hw)
+                for o in 0 ..< oc { finish(out + o * hw, out + o * hw, o) }
+            } else {
+                gemm(false, false, oc, cols, rows, 1, w, rows, source, cols, 0, tmp, cols)
+                for i in 0 ..< gn { for o in 0 ..< oc { finish(tmp + o * cols + i * hw, y + (n0 + i) * outCount + o * hw, o) } }
+            }
+            n0 += gn
+        }
+    }
+
+    // MARK: Inference on the phase-plane grid
+
+    /// Geometry of the phase planes: the zero-padded input `(H + 2p) × (W + 2p)` split into `s²` planes by
+    /// (row mod s, column mod s), each `rows × width` (one spare row: the last taps read a little past the
+    /// last row). Tap (ky, kx) of output (oy, ox) is element (oy + ky/s, ox + kx/s) of plane (ky mod s,
+    /// kx mod s), so with outputs laid on a grid `Ho × width` every row of `col` is ONE contiguous copy.
+    /// The `width − Wo` extra columns per output row are computed and dropped.
+    var gridWidth: Int { (paddedWidth + stride - 1) / stride }
+    private var gridRows: Int { (paddedHeight + stride - 1) / stride + 1 }
+    /// Floats of the phase planes of one sample (all channels).
+    var phaseCount: Int { inputShape.channels * stride * stride * gridRows * gridWidth }
+
+    /// Writes the sample `x[inC, H, W]` into its phase planes (`phaseCount` floats whose other elements must be
+    /// zero: they are never written, so a buffer that only this layer uses stays valid).
+    func fillPhasePlanes(_ x: UnsafePointer<Float>, _ planes: UnsafeMutablePointer<Float>) {
+        let h = inputShape.height, w = inputShape.width, s = stride, p = padding
+        let qw = gridWidth, planeSize = gridRows * qw
+        for c in 0 ..< inputShape.channels {
+            let base = planes + c * s * s * planeSize, source = x + c * h * w
+            for y in 0 ..< h {
+                let py = y + p, row = source + y * w
+                let line = base + (py % s) * s * planeSize + (py / s) * qw
+                if s == 1 { Self.copy(row, line + p, w); continue }
+                if s == 2 {
+                    // Input column x is padded column x + p: even x go to plane p mod 2 at x/2 + ⌊p/2⌋, odd x to
+                    // plane (p + 1) mod 2 at (x − 1)/2 + ⌊(p + 1)/2⌋.
+                    let even = line + (p & 1) * planeSize + (p >> 1), odd = line + ((p + 1) & 1) * planeSize + ((p + 1) >> 1)
+                    let raw = UnsafeRawPointer(row)
+                    var m = 0
+                    while 2 &* m &+ 8 <= w {
+                        let v = raw.loadUnaligned(fromByteOffset: 8 &* m, as: SIMD8<Float>.self)
+                        UnsafeMutableRawPointer(even + m).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
+                        UnsafeMutableRawPointer(odd + m).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+                        m &+= 4
+                    }
+                    while 2 &* m < w {
+                        even[m] = row[2 &* m]
+                        if 2 &* m &+ 1 < w { odd[m] = row[2 &* m &+ 1] }
+                        m &+= 1
+                    }
+                    continue
+                }
+                // Column x of the input is padded column x + p: plane (x + p) mod s, position (x + p) / s.
+                for x in 0 ..< w { let px = x &+ p; line[(px % s) * planeSize + px / s] = row[x] }
+            }
+        }
+    }
+
+    /// Unfolds one sample's phase planes into `col[inC·k·k, Ho·width]` (rows `ld` apart): one copy per row.
+    func gridIm2col(_ planes: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int) {
+        let k = kernel, s = stride, qw = gridWidth, planeSize = gridRows * qw, n = outputShape.height * qw
+        for c in 0 ..< inputShape.channels {
+            for ky in 0 ..< k {
+                for kx in 0 ..< k {
+                    let plane = planes + ((c * s + ky % s) * s + kx % s) * planeSize
+                    (col + ((c * k + ky) * k + kx) * ld).update(from: plane + (ky / s) * qw + kx / s, count: n)
+                }
+            }
+        }
+    }
+
+    /// Inference forward: per group of samples, phase planes → contiguous im2col → one GEMM on the grid →
+    /// epilogue that keeps the `Wo` valid columns of each grid row.
+    func forwardOnGrid(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, samples: Range<Int>, thread: Int, epilogue: Epilogue) {
+        let oh = outputShape.height, ow = outputShape.width, hw = oh * ow, qw = gridWidth, grid = oh * qw
+        let oc = outputShape.channels, rows = rows, inCount = inputShape.count, outCount = outputShape.count
+        let w = weight.value.pointer
+        let g = max(1, min(samples.count, (Self.gridColumns + grid - 1) / grid)), scratch = scratchFor(thread)
+        let col = scratch.col.reserve(rows * g * grid), tmp = scratch.out.reserve(oc * g * grid)
+        let planes = scratch.phases.reserve(phaseCount)
+        let scale = epilogue.scale, shift = epilogue.shift, relu = epilogue.relu
+        var n0 = samples.lowerBound
+        while n0 < samples.upperBound {
+            let gn = min(g, samples.upperBound - n0), cols = gn * grid
+            for i in 0 ..< gn {
+                fillPhasePlanes(x + (n0 + i) * inCount, planes)
+                gridIm2col(planes, col + i * grid, ld: cols)
+            }
+            gemm(false, false, oc, cols, rows, 1, w, rows, col, cols, 0, tmp, cols)
+            for i in 0 ..< gn {
+                let out = y + (n0 + i) * outCount
+                for o in 0 ..< oc {
+                    let a = scale?[o] ?? 1, b = shift[o]
+                    let src = UnsafePointer(tmp + o * cols + i * grid), dst = out + o * hw
+                    for r in 0 ..< oh {
+                        let sr = src + r * qw, dr = dst + r * ow
+                        if relu { for j in 0 ..< ow { let v = sr[j] * a + b; dr[j] = v > 0 ? v : 0 } }
+                        else { for j in 0 ..< ow { dr[j] = sr[j] * a + b } }
+                    }
+                }
+            }
+            n0 += gn
+        }
+    }
+
+    /// Columns per GEMM that inference aims for (groups of samples on the grid).
+    static let gridColumns = 128
+
+    public func beginBackward(threads: Int) { dw.begin(threads: threads); db.begin(threads: threads) }
+    public func endBackward() { dw.end(into: weight.gradient); db.end(into: bias.gradient) }
+
+    public func backward(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                         _ dx: UnsafeMutablePointer<Float>?, samples: Range<Int>, thread: Int, mode: Mode) {
+        let hw = outputShape.height * outputShape.width, oc = outputShape.channels, rows = rows
+        let inCount = inputShape.count, outCount = outputShape.count
+        let w = weight.value.pointer
+        let g = groupSize(samples.count), scratch = scratchFor(thread)
+        let col = scratch.col.reserve(rows * g * hw), dyg = scratch.out.reserve(oc * g * hw)
+        let dcol = dx == nil ? col : scratch.dcol.reserve(rows * g * hw), padded = scratch.padded.reserve(paddedCount)
+        let dpadded = scratch.dpadded.reserve(paddedCount)
+        let dwt = dw(thread), dbt = db(thread)
+        var n0 = samples.lowerBound
+        while n0 < samples.upperBound {
+            let gn = min(g, samples.upperBound - n0), cols = gn * hw
+            for i in 0 ..< gn { im2col(x + (n0 + i) * inCount, col + i * hw, ld: cols, padded: padded) }
+            let d: UnsafePointer<Float>
+            if gn == 1 { d = dy + n0 * outCount } else {
+                for i in 0 ..< gn {
+                    for o in 0 ..< oc {
+                        let src = dy + (n0 + i) * outCount + o * hw, dst = dyg + o * cols + i * hw
+                        for j in 0 ..< hw { dst[j] = src[j] }
+                    }
+                }
+                d = UnsafePointer(dyg)
+            }
+            for o in 0 ..< oc { dbt[o] += sum(d + o * cols, cols) }
+            gemm(false, true, oc, rows, cols, 1, d, cols, col, cols, 1, dwt, rows)
+            if let dx {
+                gemm(true, false, rows, cols, oc, 1, w, rows, d, cols, 0, dcol, cols)
+                for i in 0 ..< gn { col2im(dcol + i * hw, ld: cols, dx + (n0 + i) * inCount, padded: dpadded) }
+            }
+            n0 += gn
+        }
+    }
+
+    /// The previous bounds-testing `im2col`: the tests' reference.
+    func referenceIm2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int) {
         let h = inputShape.height, w = inputShape.width, oh = outputShape.height, ow = outputShape.width
         let k = kernel, s = stride, p = padding
         if preservesSize {
@@ -111,9 +401,9 @@ public final class Conv2D: Layer {
         }
     }
 
-    /// Adds `col[inC·k·k, Ho·Wo]` (rows `ld` apart) back into `dx[inC, H, W]`; the adjoint of `im2col`.
-    /// `col` is scratch: the fast path zeroes its out-of-image taps in place.
-    func col2im(_ col: UnsafeMutablePointer<Float>, ld: Int, _ dx: UnsafeMutablePointer<Float>) {
+    /// The previous `col2im`, which adds into `dx`: the tests' reference. `col` is scratch (the fast path
+    /// zeroes its out-of-image taps in place).
+    func referenceCol2im(_ col: UnsafeMutablePointer<Float>, ld: Int, _ dx: UnsafeMutablePointer<Float>) {
         let h = inputShape.height, w = inputShape.width, oh = outputShape.height, ow = outputShape.width
         let k = kernel, s = stride, p = padding
         if preservesSize {
@@ -150,94 +440,6 @@ public final class Conv2D: Layer {
                     }
                 }
             }
-        }
-    }
-
-    private func scratchFor(_ thread: Int) -> Scratch {
-        precondition(thread < scratch.count, "Parallel.threads was raised after this layer was built")
-        return scratch[thread]
-    }
-
-    /// A per-output-channel affine map `y ← y·scale + shift`, optionally rectified, applied while the
-    /// convolution writes its output: how inference folds a following BatchNorm and ReLU into it.
-    public struct Epilogue {
-        public var scale: UnsafePointer<Float>?
-        public var shift: UnsafePointer<Float>
-        public var relu: Bool
-    }
-
-    // x: [batch, inC, H, W] → y: [batch, outC, Ho, Wo]
-    public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, samples: Range<Int>, thread: Int, mode: Mode) {
-        forward(x, y, samples: samples, thread: thread, epilogue: Epilogue(scale: nil, shift: bias.value.pointer, relu: false))
-    }
-
-    /// The convolution followed by `epilogue` (the plain layer uses `shift` = bias).
-    public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, samples: Range<Int>, thread: Int, epilogue: Epilogue) {
-        let hw = outputShape.height * outputShape.width, oc = outputShape.channels, rows = rows
-        let inCount = inputShape.count, outCount = outputShape.count
-        let w = weight.value.pointer
-        let g = groupSize(samples.count), scratch = scratchFor(thread)
-        let col = scratch.col.reserve(rows * g * hw), tmp = scratch.out.reserve(oc * g * hw)
-        @inline(__always) func finish(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ o: Int) {
-            let a = epilogue.scale?[o] ?? 1, b = epilogue.shift[o]
-            if epilogue.relu { for j in 0 ..< hw { let v = src[j] * a + b; dst[j] = v > 0 ? v : 0 } }
-            else { for j in 0 ..< hw { dst[j] = src[j] * a + b } }
-        }
-        var n0 = samples.lowerBound
-        while n0 < samples.upperBound {
-            let gn = min(g, samples.upperBound - n0), cols = gn * hw
-            let single = kernel == 1 && stride == 1 && padding == 0 && gn == 1
-            if !single { for i in 0 ..< gn { im2col(x + (n0 + i) * inCount, col + i * hw, ld: cols) } }
-            let source = single ? x + n0 * inCount : UnsafePointer(col)
-            if gn == 1 {
-                let out = y + n0 * outCount
-                gemm(false, false, oc, hw, rows, 1, w, rows, source, hw, 0, out, hw)
-                for o in 0 ..< oc { finish(out + o * hw, out + o * hw, o) }
-            } else {
-                gemm(false, false, oc, cols, rows, 1, w, rows, source, cols, 0, tmp, cols)
-                for i in 0 ..< gn { for o in 0 ..< oc { finish(tmp + o * cols + i * hw, y + (n0 + i) * outCount + o * hw, o) } }
-            }
-            n0 += gn
-        }
-    }
-
-    public func beginBackward(threads: Int) { dw.begin(threads: threads); db.begin(threads: threads) }
-    public func endBackward() { dw.end(into: weight.gradient); db.end(into: bias.gradient) }
-
-    public func backward(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
-                         _ dx: UnsafeMutablePointer<Float>?, samples: Range<Int>, thread: Int, mode: Mode) {
-        let hw = outputShape.height * outputShape.width, oc = outputShape.channels, rows = rows
-        let inCount = inputShape.count, outCount = outputShape.count
-        let w = weight.value.pointer
-        let g = groupSize(samples.count), scratch = scratchFor(thread)
-        let col = scratch.col.reserve(rows * g * hw), dyg = scratch.out.reserve(oc * g * hw)
-        let dcol = dx == nil ? col : scratch.dcol.reserve(rows * g * hw)
-        let dwt = dw(thread), dbt = db(thread)
-        var n0 = samples.lowerBound
-        while n0 < samples.upperBound {
-            let gn = min(g, samples.upperBound - n0), cols = gn * hw
-            for i in 0 ..< gn { im2col(x + (n0 + i) * inCount, col + i * hw, ld: cols) }
-            let d: UnsafePointer<Float>
-            if gn == 1 { d = dy + n0 * outCount } else {
-                for i in 0 ..< gn {
-                    for o in 0 ..< oc {
-                        let src = dy + (n0 + i) * outCount + o * hw, dst = dyg + o * cols + i * hw
-                        for j in 0 ..< hw { dst[j] = src[j] }
-                    }
-                }
-                d = UnsafePointer(dyg)
-            }
-            for o in 0 ..< oc { dbt[o] += sum(d + o * cols, cols) }
-            gemm(false, true, oc, rows, cols, 1, d, cols, col, cols, 1, dwt, rows)
-            if let dx {
-                gemm(true, false, rows, cols, oc, 1, w, rows, d, cols, 0, dcol, cols)
-                for i in 0 ..< gn {
-                    let dxi = dx + (n0 + i) * inCount
-                    dxi.update(repeating: 0, count: inCount)
-                    col2im(dcol + i * hw, ld: cols, dxi)
-                }
-            }
-            n0 += gn
         }
     }
 

@@ -135,7 +135,8 @@ public final class Network {
                         let y = keep || n == steps.count - 1 ? activations[last].pointer : pair[n % 2] - start * layers[last].outputShape.count
                         if let e = step.epilogue {
                             (layers[step.layers.lowerBound] as! Conv2D).forward(x, y, samples: chunk, thread: thread,
-                                epilogue: Conv2D.Epilogue(scale: e.scale.map { UnsafePointer($0.pointer) }, shift: UnsafePointer(e.shift.pointer), relu: e.relu))
+                                epilogue: Conv2D.Epilogue(scale: e.scale.map { UnsafePointer($0.pointer) }, shift: UnsafePointer(e.shift.pointer), relu: e.relu),
+                                mode: mode)
                         } else {
                             layers[last].forward(x, y, samples: chunk, thread: thread, mode: mode)
                         }

@@ -132,10 +132,12 @@ struct Evaluate: ParsableCommand {
                 let pixels = (0 ..< w * h * 3).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
                 crops.append(RGBImage(width: w, height: h, pixels: pixels))
             }
+            let cpuBeforeCrops = processCPUSeconds()
             let full = median(repeats) { _ = classifier.probabilities(crops) }
-            print(String(format: "batch %4d: network %8.3f ms = %8.0f images/s (%.1f GFLOP/s, %.1f µs CPU per image) | from %d×%d crops %8.3f ms = %8.0f cells/s",
+            let cpuPerCell = (processCPUSeconds() - cpuBeforeCrops) / Double((repeats + 1) * batch)
+            print(String(format: "batch %4d: network %8.3f ms = %8.0f images/s (%.1f GFLOP/s, %.1f µs CPU per image) | from %d×%d crops %8.3f ms = %8.0f cells/s (%.1f µs CPU per cell)",
                          batch, network * 1e3, Double(batch) / network, Double(batch * net.spec.flopsPerSample) / network / 1e9,
-                         cpuPerImage * 1e6, w, h, full * 1e3, Double(batch) / full))
+                         cpuPerImage * 1e6, w, h, full * 1e3, Double(batch) / full, cpuPerCell * 1e6))
         }
         print(String(format: "peak resident memory %.0f MB", Double(peakResidentBytes()) / 1e6))
     }
