@@ -172,6 +172,11 @@ public final class Conv2D: Layer {
         public var scale: UnsafePointer<Float>?
         public var shift: UnsafePointer<Float>
         public var relu: Bool
+        /// Inference only: then a 2×2 stride-2 max pool (the output is the pooled map), and after it a
+        /// per-channel `y·postScale + postShift` (a BatchNorm in inference).
+        public var pool = false
+        public var postScale: UnsafePointer<Float>? = nil
+        public var postShift: UnsafePointer<Float>? = nil
     }
 
     // x: [batch, inC, H, W] → y: [batch, outC, Ho, Wo]
@@ -186,6 +191,7 @@ public final class Conv2D: Layer {
     public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, samples: Range<Int>, thread: Int, epilogue: Epilogue,
                         mode: Mode = .training) {
         if mode == .inference { return forwardOnGrid(x, y, samples: samples, thread: thread, epilogue: epilogue) }
+        precondition(!epilogue.pool && epilogue.postScale == nil, "pooling epilogues are for inference")
         let hw = outputShape.height * outputShape.width, oc = outputShape.channels, rows = rows
         let inCount = inputShape.count, outCount = outputShape.count
         let w = weight.value.pointer
@@ -263,13 +269,14 @@ public final class Conv2D: Layer {
         }
     }
 
-    /// Unfolds one sample's phase planes into `col[inC·k·k, Ho·width]` (rows `ld` apart): one copy per row.
-    func gridIm2col(_ planes: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int) {
-        let k = kernel, s = stride, qw = gridWidth, planeSize = gridRows * qw, n = outputShape.height * qw
+    /// Unfolds output rows `firstRow ..< firstRow + rows` of one sample's phase planes into
+    /// `col[inC·k·k, rows·width]` (rows of `col` `ld` apart): one contiguous copy per row of `col`.
+    func gridIm2col(_ planes: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int, firstRow: Int, rows: Int) {
+        let k = kernel, s = stride, qw = gridWidth, planeSize = gridRows * qw, n = rows * qw, start = firstRow * qw
         for c in 0 ..< inputShape.channels {
             for ky in 0 ..< k {
                 for kx in 0 ..< k {
-                    let plane = planes + ((c * s + ky % s) * s + kx % s) * planeSize
+                    let plane = planes + ((c * s + ky % s) * s + kx % s) * planeSize + start
                     (col + ((c * k + ky) * k + kx) * ld).update(from: plane + (ky / s) * qw + kx / s, count: n)
                 }
             }
@@ -277,41 +284,120 @@ public final class Conv2D: Layer {
     }
 
     /// Inference forward: per group of samples, phase planes → contiguous im2col → one GEMM on the grid →
-    /// epilogue that keeps the `Wo` valid columns of each grid row.
+    /// epilogue that keeps the `Wo` valid columns of each grid row. Large maps are cut into blocks of output
+    /// rows (`gridColumns` columns or more each), so that the unfolded columns stay in the core's cache for
+    /// the GEMM's own packing pass.
     func forwardOnGrid(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, samples: Range<Int>, thread: Int, epilogue: Epilogue) {
-        let oh = outputShape.height, ow = outputShape.width, hw = oh * ow, qw = gridWidth, grid = oh * qw
-        let oc = outputShape.channels, rows = rows, inCount = inputShape.count, outCount = outputShape.count
+        let pool = epilogue.pool, ow = outputShape.width, qw = gridWidth
+        // With pooling only the rows that a 2×2 window covers are computed.
+        let oh = pool ? outputShape.height / 2 * 2 : outputShape.height, grid = oh * qw
+        let outW = pool ? ow / 2 : ow, outPlane = (pool ? oh / 2 : oh) * outW
+        let oc = outputShape.channels, rows = rows, inCount = inputShape.count, outCount = oc * outPlane
         let w = weight.value.pointer
         let g = max(1, min(samples.count, (Self.gridColumns + grid - 1) / grid)), scratch = scratchFor(thread)
-        let col = scratch.col.reserve(rows * g * grid), tmp = scratch.out.reserve(oc * g * grid)
+        // Output rows per block when one sample alone exceeds the target (then g = 1); even when pooling.
+        var blockRows = grid > Self.blockColumns ? max(1, min(oh, (Self.blockColumns + qw - 1) / qw)) : oh
+        if pool { blockRows += blockRows & 1 }
+        let blockCols = g > 1 ? g * grid : blockRows * qw
+        let col = scratch.col.reserve(rows * blockCols), tmp = scratch.out.reserve(oc * blockCols)
         let planes = scratch.phases.reserve(phaseCount)
         let scale = epilogue.scale, shift = epilogue.shift, relu = epilogue.relu
-        var n0 = samples.lowerBound
-        while n0 < samples.upperBound {
-            let gn = min(g, samples.upperBound - n0), cols = gn * grid
-            for i in 0 ..< gn {
-                fillPhasePlanes(x + (n0 + i) * inCount, planes)
-                gridIm2col(planes, col + i * grid, ld: cols)
-            }
-            gemm(false, false, oc, cols, rows, 1, w, rows, col, cols, 0, tmp, cols)
-            for i in 0 ..< gn {
-                let out = y + (n0 + i) * outCount
-                for o in 0 ..< oc {
-                    let a = scale?[o] ?? 1, b = shift[o]
-                    let src = UnsafePointer(tmp + o * cols + i * grid), dst = out + o * hw
-                    for r in 0 ..< oh {
-                        let sr = src + r * qw, dr = dst + r * ow
-                        if relu { for j in 0 ..< ow { let v = sr[j] * a + b; dr[j] = v > 0 ? v : 0 } }
-                        else { for j in 0 ..< ow { dr[j] = sr[j] * a + b } }
+        let postScale = epilogue.postScale, postShift = epilogue.postShift
+        /// Output rows r0 ..< r1 (even bounds when pooling) from the GEMM result `src` (rows `ld` apart).
+        @inline(__always) func finish(_ src: UnsafePointer<Float>, _ ld: Int, _ out: UnsafeMutablePointer<Float>, _ r0: Int, _ r1: Int) {
+            for o in 0 ..< oc {
+                let a = scale?[o] ?? 1, b = shift[o]
+                let so = src + o * ld, dst = out + o * outPlane
+                if pool {
+                    let pa = postScale?[o] ?? 1, pb = postShift?[o] ?? 0, post = postScale != nil
+                    for r in Swift.stride(from: r0, to: r1, by: 2) {
+                        let top = so + (r - r0) * qw
+                        Self.affinePool(top, top + qw, dst + r / 2 * outW, outW, a, b, relu, post, pa, pb)
                     }
+                } else {
+                    for r in r0 ..< r1 { Self.affine(so + (r - r0) * qw, dst + r * ow, ow, a, b, relu) }
                 }
             }
+        }
+        var n0 = samples.lowerBound
+        while n0 < samples.upperBound {
+            let gn = min(g, samples.upperBound - n0)
+            if gn == 1 && blockRows < oh {
+                fillPhasePlanes(x + n0 * inCount, planes)
+                var r0 = 0
+                while r0 < oh {
+                    let r1 = min(oh, r0 + blockRows), cols = (r1 - r0) * qw
+                    gridIm2col(planes, col, ld: cols, firstRow: r0, rows: r1 - r0)
+                    gemm(false, false, oc, cols, rows, 1, w, rows, col, cols, 0, tmp, cols)
+                    finish(tmp, cols, y + n0 * outCount, r0, r1)
+                    r0 = r1
+                }
+                n0 += 1
+                continue
+            }
+            let cols = gn * grid
+            for i in 0 ..< gn {
+                fillPhasePlanes(x + (n0 + i) * inCount, planes)
+                gridIm2col(planes, col + i * grid, ld: cols, firstRow: 0, rows: oh)
+            }
+            gemm(false, false, oc, cols, rows, 1, w, rows, col, cols, 0, tmp, cols)
+            for i in 0 ..< gn { finish(tmp + i * grid, cols, y + (n0 + i) * outCount, 0, oh) }
             n0 += gn
         }
     }
 
+    /// One pooled output row: `dst[j]` = max over the 2×2 window (rows `top`, `bottom`, columns 2j, 2j + 1) of
+    /// `v·a + b` (rectified when `relu`), with the same choices as `MaxPool`, then `·pa + pb` when `post`.
+    @inline(__always)
+    static func affinePool(_ top: UnsafePointer<Float>, _ bottom: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int,
+                           _ a: Float, _ b: Float, _ relu: Bool, _ post: Bool, _ pa: Float, _ pb: Float) {
+        let av = SIMD4<Float>(repeating: a), bv = SIMD4<Float>(repeating: b), zero = SIMD4<Float>()
+        let pav = SIMD4<Float>(repeating: pa), pbv = SIMD4<Float>(repeating: pb)
+        @inline(__always) func f(_ v: SIMD4<Float>) -> SIMD4<Float> {
+            var r = v * av + bv
+            if relu { r.replace(with: zero, where: r .<= zero) }
+            return r
+        }
+        var j = 0
+        while j &+ 4 <= n {
+            let t = UnsafeRawPointer(top + 2 &* j).loadUnaligned(as: SIMD8<Float>.self)
+            let u = UnsafeRawPointer(bottom + 2 &* j).loadUnaligned(as: SIMD8<Float>.self)
+            let p = f(t.evenHalf), q = f(t.oddHalf), c = f(u.evenHalf), e = f(u.oddHalf)
+            let pq = p.replacing(with: q, where: p .< q), ce = c.replacing(with: e, where: c .< e)
+            var m = pq.replacing(with: ce, where: pq .< ce)
+            if post { m = m * pav + pbv }
+            UnsafeMutableRawPointer(dst + j).storeBytes(of: m, as: SIMD4<Float>.self)
+            j &+= 4
+        }
+        @inline(__always) func g(_ v: Float) -> Float { let r = v * a + b; return relu ? (r > 0 ? r : 0) : r }
+        while j < n {
+            let p = g(top[2 &* j]), q = g(top[2 &* j &+ 1]), c = g(bottom[2 &* j]), e = g(bottom[2 &* j &+ 1])
+            let pq = p >= q ? p : q, ce = c >= e ? c : e
+            let m = pq >= ce ? pq : ce
+            dst[j] = post ? m * pa + pb : m
+            j &+= 1
+        }
+    }
+
+    /// `dst[j] = src[j]·a + b` (then max(·, 0) when `relu`) for `j < n`, four at a time.
+    @inline(__always)
+    static func affine(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int, _ a: Float, _ b: Float, _ relu: Bool) {
+        let from = UnsafeRawPointer(src), to = UnsafeMutableRawPointer(dst)
+        let av = SIMD4<Float>(repeating: a), bv = SIMD4<Float>(repeating: b), zero = SIMD4<Float>()
+        var j = 0
+        while j &+ 4 <= n {
+            var v = from.loadUnaligned(fromByteOffset: 4 &* j, as: SIMD4<Float>.self) * av + bv
+            if relu { v.replace(with: zero, where: v .<= zero) }
+            to.storeBytes(of: v, toByteOffset: 4 &* j, as: SIMD4<Float>.self)
+            j &+= 4
+        }
+        while j < n { let v = src[j] * a + b; dst[j] = relu ? (v > 0 ? v : 0) : v; j &+= 1 }
+    }
+
     /// Columns per GEMM that inference aims for (groups of samples on the grid).
     static let gridColumns = 128
+    /// Columns per GEMM block when one sample's map is larger than that.
+    static let blockColumns = 512
 
     public func beginBackward(threads: Int) { dw.begin(threads: threads); db.begin(threads: threads) }
     public func endBackward() { dw.end(into: weight.gradient); db.end(into: bias.gradient) }

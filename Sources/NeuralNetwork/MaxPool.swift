@@ -21,10 +21,20 @@ public final class MaxPool: Layer {
         let k = size, s = stride, c = inputShape.channels
         for plane in samples.lowerBound * c ..< samples.upperBound * c {
             let src = x + plane * h * w, dst = y + plane * oh * ow
-            if k == 2 && s == 2 {  // the common case, in a form the compiler vectorises
+            if k == 2 && s == 2 {  // the common case: four windows at a time, then one by one
                 for oy in 0 ..< oh {
                     let r0 = src + 2 * oy * w, r1 = r0 + w, d = dst + oy * ow
-                    for ox in 0 ..< ow {
+                    var ox = 0
+                    while ox &+ 4 <= ow && 2 &* ox &+ 8 <= w {
+                        let top = UnsafeRawPointer(r0 + 2 &* ox).loadUnaligned(as: SIMD8<Float>.self)
+                        let bottom = UnsafeRawPointer(r1 + 2 &* ox).loadUnaligned(as: SIMD8<Float>.self)
+                        let a = top.evenHalf, b = top.oddHalf, c = bottom.evenHalf, e = bottom.oddHalf
+                        // The same choices as the scalar loop: x >= y ? x : y.
+                        let ab = a.replacing(with: b, where: a .< b), ce = c.replacing(with: e, where: c .< e)
+                        UnsafeMutableRawPointer(d + ox).storeBytes(of: ab.replacing(with: ce, where: ab .< ce), as: SIMD4<Float>.self)
+                        ox &+= 4
+                    }
+                    for ox in ox ..< ow {
                         let a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], e = r1[2 * ox + 1]
                         let ab = a >= b ? a : b, ce = c >= e ? c : e
                         d[ox] = ab >= ce ? ab : ce
