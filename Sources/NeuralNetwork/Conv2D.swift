@@ -73,7 +73,7 @@ public final class Conv2D: Layer {
     /// The sample is first copied into the zero-bordered planes `padded` (`paddedCount` floats, border zero),
     /// so that every row of `col` is a plain (strided) copy without bounds tests.
     /// Cost: `inC·(H·W + k²·Ho·Wo)` copies.
-    func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int, padded: UnsafeMutablePointer<Float>) {
+    func paddedIm2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int, padded: UnsafeMutablePointer<Float>) {
         let h = inputShape.height, w = inputShape.width, oh = outputShape.height, ow = outputShape.width
         let k = kernel, s = stride, p = padding, ph = paddedHeight, pw = paddedWidth, planeSize = ph * pw
         for c in 0 ..< inputShape.channels {
@@ -98,7 +98,7 @@ public final class Conv2D: Layer {
     /// Writes into `dx[inC, H, W]` the sum of `col[inC·k·k, Ho·Wo]` (rows `ld` apart) over the taps that
     /// read each input element; the adjoint of `im2col`. The sums are formed in `padded` (zeroed here), tap
     /// by tap in (channel, ky, kx) order, then the interior is copied out. Cost: `inC·(k²·Ho·Wo + 2·H·W)`.
-    func col2im(_ col: UnsafePointer<Float>, ld: Int, _ dx: UnsafeMutablePointer<Float>, padded: UnsafeMutablePointer<Float>) {
+    func paddedCol2im(_ col: UnsafePointer<Float>, ld: Int, _ dx: UnsafeMutablePointer<Float>, padded: UnsafeMutablePointer<Float>) {
         let h = inputShape.height, w = inputShape.width, oh = outputShape.height, ow = outputShape.width
         let k = kernel, s = stride, p = padding, ph = paddedHeight, pw = paddedWidth, planeSize = ph * pw
         padded.update(repeating: 0, count: inputShape.channels * planeSize)
@@ -436,8 +436,30 @@ public final class Conv2D: Layer {
         }
     }
 
-    /// The previous bounds-testing `im2col`: the tests' reference.
-    func referenceIm2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int) {
+    /// Unfolds one sample for the training path: large same-size stride-1 maps as whole shifted planes
+    /// (`shiftedIm2col`: one long copy per row of `col`), everything else through the padded planes
+    /// (`paddedIm2col`: no per-element bounds tests, short rows). Both give the same values.
+    func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int, padded: UnsafeMutablePointer<Float>) {
+        if usesShiftedPlanes { shiftedIm2col(x, col, ld: ld) } else { paddedIm2col(x, col, ld: ld, padded: padded) }
+    }
+
+    /// The adjoint of `im2col`, writing `dx` (`col` is scratch). Same choice of method as `im2col`.
+    func col2im(_ col: UnsafeMutablePointer<Float>, ld: Int, _ dx: UnsafeMutablePointer<Float>, padded: UnsafeMutablePointer<Float>) {
+        if usesShiftedPlanes {
+            dx.update(repeating: 0, count: inputShape.count)
+            shiftedCol2im(col, ld: ld, dx)
+        } else {
+            paddedCol2im(col, ld: ld, dx, padded: padded)
+        }
+    }
+
+    /// Whole-plane shifted copies pay off on wide maps; on narrow ones the per-row fix-ups dominate.
+    private var usesShiftedPlanes: Bool { preservesSize && inputShape.width >= 16 }
+
+    /// `im2col` for same-size stride-1 convolutions (any other geometry uses the general loop): each row of
+    /// `col` is the plane shifted by (ky − p)·W + (kx − p), one contiguous copy, then the taps that wrapped
+    /// around a row edge or fell outside are zeroed.
+    func shiftedIm2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int) {
         let h = inputShape.height, w = inputShape.width, oh = outputShape.height, ow = outputShape.width
         let k = kernel, s = stride, p = padding
         if preservesSize {
@@ -487,9 +509,9 @@ public final class Conv2D: Layer {
         }
     }
 
-    /// The previous `col2im`, which adds into `dx`: the tests' reference. `col` is scratch (the fast path
-    /// zeroes its out-of-image taps in place).
-    func referenceCol2im(_ col: UnsafeMutablePointer<Float>, ld: Int, _ dx: UnsafeMutablePointer<Float>) {
+    /// Adds `col` back into `dx`, the adjoint of `shiftedIm2col`. `col` is scratch (the same-size path zeroes
+    /// its out-of-image taps in place).
+    func shiftedCol2im(_ col: UnsafeMutablePointer<Float>, ld: Int, _ dx: UnsafeMutablePointer<Float>) {
         let h = inputShape.height, w = inputShape.width, oh = outputShape.height, ow = outputShape.width
         let k = kernel, s = stride, p = padding
         if preservesSize {

@@ -97,8 +97,11 @@ final class GradientAccumulators: @unchecked Sendable {
 
     /// Adds every accumulator into `gradient`, in thread order (deterministic).
     func end(into gradient: Buffer) {
-        let g = gradient.pointer
-        for t in 0 ..< used { let a = buffers[t].pointer; for i in 0 ..< count { g[i] += a[i] } }
+        let g = gradient.pointer, sources = buffers.prefix(used).map(\.pointer)
+        // Split by element across threads; each element still adds the accumulators in thread order.
+        Parallel.forEachSlice(count, minimumPerThread: 16_384) { range, _ in
+            for a in sources { for i in range { g[i] += a[i] } }
+        }
         used = 0
     }
 }

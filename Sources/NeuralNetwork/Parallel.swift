@@ -36,6 +36,13 @@ public enum Parallel {
         return lower ..< lower + base + (index < extra ? 1 : 0)
     }
 
+    /// `forEachSlice` for elementwise work: one thread unless every thread gets at least `minimumPerThread`
+    /// elements (waking a worker costs more than a small loop).
+    public static func forEachSlice(_ count: Int, minimumPerThread: Int, _ body: (Range<Int>, Int) -> Void) {
+        if count < 2 * minimumPerThread { if count > 0 { body(0 ..< count, 0) }; return }
+        forEachSlice(count, body)
+    }
+
     /// Calls `body(range, thread)` for up to `threads` contiguous slices of `0..<count`, concurrently.
     /// Slices are fixed by `count` and `threads`, so results are deterministic for a given thread count.
     public static func forEachSlice(_ count: Int, _ body: (Range<Int>, Int) -> Void) {
