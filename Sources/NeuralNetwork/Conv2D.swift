@@ -190,13 +190,17 @@ public final class Conv2D: Layer {
     /// GEMM shapes, so that training arithmetic (and so trained weights) do not depend on this choice.
     public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, samples: Range<Int>, thread: Int, epilogue: Epilogue,
                         mode: Mode = .training) {
-        if mode == .inference { return forwardOnGrid(x, y, samples: samples, thread: thread, epilogue: epilogue) }
+        if mode == .inference {
+            forgetColumns(samples)
+            return forwardOnGrid(x, y, samples: samples, thread: thread, epilogue: epilogue)
+        }
         precondition(!epilogue.pool && epilogue.postScale == nil, "pooling epilogues are for inference")
         let hw = outputShape.height * outputShape.width, oc = outputShape.channels, rows = rows
         let inCount = inputShape.count, outCount = outputShape.count
         let w = weight.value.pointer
         let g = groupSize(samples.count), scratch = scratchFor(thread)
-        let col = scratch.col.reserve(rows * g * hw), tmp = scratch.out.reserve(oc * g * hw)
+        let keep = samples.upperBound <= columnCapacity
+        let scratchCol = keep ? nil : scratch.col.reserve(rows * g * hw), tmp = scratch.out.reserve(oc * g * hw)
         let padded = scratch.padded.reserve(paddedCount)
         @inline(__always) func finish(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ o: Int) {
             let a = epilogue.scale?[o] ?? 1, b = epilogue.shift[o]
@@ -207,7 +211,10 @@ public final class Conv2D: Layer {
         while n0 < samples.upperBound {
             let gn = min(g, samples.upperBound - n0), cols = gn * hw
             let single = kernel == 1 && stride == 1 && padding == 0 && gn == 1
+            // The group's columns, kept for backward when the batch fits the cache.
+            let col = keep ? columns.pointer + n0 * rows * hw : scratchCol!
             if !single { for i in 0 ..< gn { im2col(x + (n0 + i) * inCount, col + i * hw, ld: cols, padded: padded) } }
+            if keep { cachedGroup[n0] = single ? 0 : gn; cachedInput[n0] = x }
             let source = single ? x + n0 * inCount : UnsafePointer(col)
             if gn == 1 {
                 let out = y + n0 * outCount
@@ -408,14 +415,17 @@ public final class Conv2D: Layer {
         let inCount = inputShape.count, outCount = outputShape.count
         let w = weight.value.pointer
         let g = groupSize(samples.count), scratch = scratchFor(thread)
-        let col = scratch.col.reserve(rows * g * hw), dyg = scratch.out.reserve(oc * g * hw)
-        let dcol = dx == nil ? col : scratch.dcol.reserve(rows * g * hw), padded = scratch.padded.reserve(paddedCount)
+        let scratchCol = scratch.col.reserve(rows * g * hw), dyg = scratch.out.reserve(oc * g * hw)
+        let dcol = scratch.dcol.reserve(rows * g * hw), padded = scratch.padded.reserve(paddedCount)
         let dpadded = scratch.dpadded.reserve(paddedCount)
         let dwt = dw(thread), dbt = db(thread)
         var n0 = samples.lowerBound
         while n0 < samples.upperBound {
             let gn = min(g, samples.upperBound - n0), cols = gn * hw
-            for i in 0 ..< gn { im2col(x + (n0 + i) * inCount, col + i * hw, ld: cols, padded: padded) }
+            // The columns of the training forward of this very group, else unfolded again.
+            let cached = n0 < columnCapacity && cachedGroup[n0] == gn && cachedInput[n0] == x
+            let col = cached ? columns.pointer + n0 * rows * hw : scratchCol
+            if !cached { for i in 0 ..< gn { im2col(x + (n0 + i) * inCount, col + i * hw, ld: cols, padded: padded) } }
             let d: UnsafePointer<Float>
             if gn == 1 { d = dy + n0 * outCount } else {
                 for i in 0 ..< gn {
@@ -436,7 +446,36 @@ public final class Conv2D: Layer {
         }
     }
 
-    /// Unfolds one sample for the training path: large same-size stride-1 maps as whole shifted planes
+    // MARK: Columns kept from the training forward
+
+    /// The unfolded columns of the last training forward, `rows · Ho·Wo` floats per sample (a group starting
+    /// at sample n is at n · rows · Ho·Wo, rows `gn · Ho·Wo` apart), so that backward does not unfold the same
+    /// input again. `cachedGroup[n]`/`cachedInput[n]`: the group size and batch input of the group that
+    /// starts at n (0: none). Sized by `reserveColumns` before a pass, never while one runs.
+    private var columns = Buffer(count: 0)
+    private var columnCapacity = 0
+    private var cachedGroup = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+    private var cachedInput = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: 1)
+
+    /// Makes room for the columns of `batch` samples (training passes call this first; without it the
+    /// forward unfolds into scratch and backward unfolds again). Memory: `batch · rows · Ho·Wo` floats.
+    public func reserveColumns(_ batch: Int) {
+        guard batch > columnCapacity else { return }
+        cachedGroup.deallocate(); cachedInput.deallocate()
+        columns = Buffer(unfilledCount: batch * rows * outputShape.height * outputShape.width)
+        cachedGroup = .allocate(capacity: batch); cachedGroup.initialize(repeating: 0, count: batch)
+        cachedInput = .allocate(capacity: batch); cachedInput.initialize(repeating: nil, count: batch)
+        columnCapacity = batch
+    }
+
+    /// Marks the groups starting in `samples` as not cached (an inference pass on other inputs).
+    private func forgetColumns(_ samples: Range<Int>) {
+        for n in samples where n < columnCapacity { cachedGroup[n] = 0 }
+    }
+
+    deinit { cachedGroup.deallocate(); cachedInput.deallocate() }
+
+    /// Unfolds one sample for the training path: same-size stride-1 maps as whole shifted planes
     /// (`shiftedIm2col`: one long copy per row of `col`), everything else through the padded planes
     /// (`paddedIm2col`: no per-element bounds tests, short rows). Both give the same values.
     func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int, padded: UnsafeMutablePointer<Float>) {
@@ -453,8 +492,9 @@ public final class Conv2D: Layer {
         }
     }
 
-    /// Whole-plane shifted copies pay off on wide maps; on narrow ones the per-row fix-ups dominate.
-    private var usesShiftedPlanes: Bool { preservesSize && inputShape.width >= 16 }
+    /// Same-size stride-1 maps: a few long copies per tap beat one short copy per output row (measured on
+    /// 50-, 25- and 12-wide maps); strided maps go through the padded planes (no per-element gather tests).
+    private var usesShiftedPlanes: Bool { preservesSize }
 
     /// `im2col` for same-size stride-1 convolutions (any other geometry uses the general loop): each row of
     /// `col` is the plane shifted by (ky − p)·W + (kx − p), one contiguous copy, then the taps that wrapped

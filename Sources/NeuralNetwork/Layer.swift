@@ -64,6 +64,7 @@ extension Layer {
 
     /// Runs the whole batch through this layer alone (across `Parallel.threads` unless coupled).
     public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, mode: Mode) {
+        if mode == .training, let conv = self as? Conv2D { conv.reserveColumns(batch) }
         if couplesBatch(mode) { forward(x, y, samples: 0 ..< batch, thread: 0, mode: mode); return }
         Parallel.forEachSlice(batch) { range, t in forward(x, y, samples: range, thread: t, mode: mode) }
     }

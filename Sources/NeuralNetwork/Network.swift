@@ -117,6 +117,7 @@ public final class Network {
     public func forward(_ input: UnsafePointer<Float>, batch: Int, mode: Mode, keepActivations: Bool? = nil) -> UnsafeMutablePointer<Float> {
         reserve(batch)
         let keep = keepActivations ?? (mode == .training)
+        if mode == .training { for case let conv as Conv2D in layers { conv.reserveColumns(batch) } }
         if !keep {
             let widest = layers.map { $0.outputShape.count }.max()!
             let chunkCapacity = Self.chunkFloats + widest  // ≥ chunk × any layer's output, for every segment
