@@ -354,34 +354,42 @@ public final class Conv2D: Layer {
     }
 
     /// One pooled output row: `dst[j]` = max over the 2×2 window (rows `top`, `bottom`, columns 2j, 2j + 1) of
-    /// `v·a + b` (rectified when `relu`), with the same choices as `MaxPool`, then `·pa + pb` when `post`.
+    /// `v·a + b` (rectified when `relu`), then `·pa + pb` when `post`.
+    ///
+    /// Rounding is monotonic, so `v ↦ fl(v·a + b)` is non-decreasing for a ≥ 0 and non-increasing for a < 0:
+    /// the window's maximum of the mapped values is the map of the window's maximum (a ≥ 0) or minimum
+    /// (a < 0) — the same value as mapping all four and pooling (as the separate layers do), at a quarter of
+    /// the arithmetic.
     @inline(__always)
     static func affinePool(_ top: UnsafePointer<Float>, _ bottom: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int,
                            _ a: Float, _ b: Float, _ relu: Bool, _ post: Bool, _ pa: Float, _ pb: Float) {
         let av = SIMD4<Float>(repeating: a), bv = SIMD4<Float>(repeating: b), zero = SIMD4<Float>()
-        let pav = SIMD4<Float>(repeating: pa), pbv = SIMD4<Float>(repeating: pb)
-        @inline(__always) func f(_ v: SIMD4<Float>) -> SIMD4<Float> {
-            var r = v * av + bv
-            if relu { r.replace(with: zero, where: r .<= zero) }
-            return r
-        }
+        let pav = SIMD4<Float>(repeating: pa), pbv = SIMD4<Float>(repeating: pb), increasing = a >= 0
         var j = 0
         while j &+ 4 <= n {
             let t = UnsafeRawPointer(top + 2 &* j).loadUnaligned(as: SIMD8<Float>.self)
             let u = UnsafeRawPointer(bottom + 2 &* j).loadUnaligned(as: SIMD8<Float>.self)
-            let p = f(t.evenHalf), q = f(t.oddHalf), c = f(u.evenHalf), e = f(u.oddHalf)
-            let pq = p.replacing(with: q, where: p .< q), ce = c.replacing(with: e, where: c .< e)
-            var m = pq.replacing(with: ce, where: pq .< ce)
-            if post { m = m * pav + pbv }
-            UnsafeMutableRawPointer(dst + j).storeBytes(of: m, as: SIMD4<Float>.self)
+            let p = t.evenHalf, q = t.oddHalf, c = u.evenHalf, e = u.oddHalf
+            let m: SIMD4<Float>
+            if increasing {
+                let pq = p.replacing(with: q, where: p .< q), ce = c.replacing(with: e, where: c .< e)
+                m = pq.replacing(with: ce, where: pq .< ce)
+            } else {
+                let pq = p.replacing(with: q, where: q .< p), ce = c.replacing(with: e, where: e .< c)
+                m = pq.replacing(with: ce, where: ce .< pq)
+            }
+            var v = m * av + bv
+            if relu { v.replace(with: zero, where: v .<= zero) }
+            if post { v = v * pav + pbv }
+            UnsafeMutableRawPointer(dst + j).storeBytes(of: v, as: SIMD4<Float>.self)
             j &+= 4
         }
-        @inline(__always) func g(_ v: Float) -> Float { let r = v * a + b; return relu ? (r > 0 ? r : 0) : r }
         while j < n {
-            let p = g(top[2 &* j]), q = g(top[2 &* j &+ 1]), c = g(bottom[2 &* j]), e = g(bottom[2 &* j &+ 1])
-            let pq = p >= q ? p : q, ce = c >= e ? c : e
-            let m = pq >= ce ? pq : ce
-            dst[j] = post ? m * pa + pb : m
+            let p = top[2 &* j], q = top[2 &* j &+ 1], c = bottom[2 &* j], e = bottom[2 &* j &+ 1]
+            let m = increasing ? max(max(p, q), max(c, e)) : min(min(p, q), min(c, e))
+            var v = m * a + b
+            if relu { v = v > 0 ? v : 0 }
+            dst[j] = post ? v * pa + pb : v
             j &+= 1
         }
     }

@@ -89,7 +89,8 @@ struct TrainingTests {
             var r = SeededGenerator(seed: 22)
             for case let bn as BatchNorm in net.layers {
                 for i in 0 ..< bn.gamma.value.count {
-                    bn.gamma.value[i] = 1 + 0.3 * r.normal(); bn.beta.value[i] = r.normal()
+                    // Negative scales too: the fused pool then takes the window's minimum before the affine map.
+                    bn.gamma.value[i] = (i % 3 == 1 ? -1 : 1) * (0.5 + r.uniform()); bn.beta.value[i] = r.normal()
                     bn.runningMean[i] = 0.2 * r.normal(); bn.runningVariance[i] = 0.5 + r.uniform()
                 }
             }
