@@ -64,7 +64,7 @@ public struct CellClassifier: @unchecked Sendable {
     /// Fits, resizes and scales `crops` into `input` (planar, one sample after another), on all cores.
     func prepare(_ crops: ArraySlice<RGBImage>, into input: Buffer) {
         let shape = model.network.inputShape, pre = model.preprocessing, first = crops.startIndex
-        Parallel.forEachSlice(crops.count) { range, _ in
+        Parallel.forEachChunk(crops.count, chunk: 16) { range, _ in
             for i in range {
                 pre.input(crops[first + i], width: shape.width, height: shape.height, into: input.pointer + i * shape.count)
             }

@@ -133,7 +133,14 @@ public final class Network {
             }
             let steps = steps(segment.layers, foldBatchNorm: mode == .inference && !keep)
             let source = self.input(ofLayer: segment.layers.lowerBound, input)
-            Parallel.forEachSlice(batch) { range, thread in
+            // Training (and kept activations) use fixed slices per thread: the order in which per-thread
+            // gradients are summed must not depend on scheduling. Streaming inference hands out chunks as
+            // workers become free.
+            let dynamic = !keep && mode == .inference
+            let schedule: ((Range<Int>, Int) -> Void) -> Void = { body in
+                if dynamic { Parallel.forEachChunk(batch, chunk: segment.chunk, body) } else { Parallel.forEachSlice(batch, body) }
+            }
+            schedule { range, thread in
                 let pair = keep ? [] : [streams[thread].0.pointer, streams[thread].1.pointer]
                 for start in stride(from: range.lowerBound, to: range.upperBound, by: segment.chunk) {
                     let chunk = start ..< min(start + segment.chunk, range.upperBound)
