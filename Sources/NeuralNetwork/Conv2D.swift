@@ -186,8 +186,9 @@ public final class Conv2D: Layer {
 
     /// The convolution followed by `epilogue` (the plain layer uses `shift` = bias).
     ///
-    /// Inference runs on the phase-plane grid (`forwardOnGrid`); training keeps the exact `im2col` layout and
-    /// GEMM shapes, so that training arithmetic (and so trained weights) do not depend on this choice.
+    /// Inference goes through `forwardOnGrid` (blocked GEMMs, fused epilogues, strided maps on the phase-plane
+    /// grid); training keeps its `im2col` layout and GEMM shapes, so that training arithmetic (and so trained
+    /// weights) do not depend on the inference path.
     public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, samples: Range<Int>, thread: Int, epilogue: Epilogue,
                         mode: Mode = .training) {
         if mode == .inference {
@@ -290,12 +291,40 @@ public final class Conv2D: Layer {
         }
     }
 
+    /// Output rows `rows` of `shiftedIm2col` for a same-size stride-1 convolution: `col[inC·k·k, rows·W]`
+    /// (rows of `col` `ld` apart), each row one contiguous copy of the shifted plane plus zero fix-ups.
+    func shiftedIm2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int, rows: Range<Int>) {
+        let w = inputShape.width, hw = inputShape.height * w, k = kernel, p = padding
+        let first = rows.lowerBound * w, end = rows.upperBound * w
+        for c in 0 ..< inputShape.channels {
+            let plane = x + c * hw
+            for ky in 0 ..< k {
+                for kx in 0 ..< k {
+                    let row = col + ((c * k + ky) * k + kx) * ld
+                    let dx = kx - p, d = (ky - p) * w + dx
+                    // Output positions j ∈ [first, end) read plane[j + d] when 0 ≤ j + d < H·W.
+                    let lo = min(end, max(first, -d)), hi = max(lo, min(end, hw - d))
+                    if lo > first { row.update(repeating: 0, count: lo - first) }
+                    (row + (lo - first)).update(from: plane + lo + d, count: hi - lo)
+                    if end > hi { (row + (hi - first)).update(repeating: 0, count: end - hi) }
+                    // Taps that wrapped around a row edge.
+                    if dx > 0 { for y in 0 ..< rows.count { let r = row + y * w; for x in max(0, w - dx) ..< w { r[x] = 0 } } }
+                    if dx < 0 { for y in 0 ..< rows.count { let r = row + y * w; for x in 0 ..< min(w, -dx) { r[x] = 0 } } }
+                }
+            }
+        }
+    }
+
     /// Inference forward: per group of samples, phase planes → contiguous im2col → one GEMM on the grid →
     /// epilogue that keeps the `Wo` valid columns of each grid row. Large maps are cut into blocks of output
     /// rows (`gridColumns` columns or more each), so that the unfolded columns stay in the core's cache for
     /// the GEMM's own packing pass.
     func forwardOnGrid(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, samples: Range<Int>, thread: Int, epilogue: Epilogue) {
-        let pool = epilogue.pool, ow = outputShape.width, qw = gridWidth
+        // Same-size stride-1 maps are unfolded exactly (shifted planes, no extra columns: the grid's 2 extra
+        // columns per row cost more GEMM time than the fix-ups, e.g. 8 % of the seed net's flops); strided
+        // convolutions on the phase-plane grid.
+        let exact = preservesSize
+        let pool = epilogue.pool, ow = outputShape.width, qw = exact ? ow : gridWidth
         // With pooling only the rows that a 2×2 window covers are computed.
         let oh = pool ? outputShape.height / 2 * 2 : outputShape.height, grid = oh * qw
         let outW = pool ? ow / 2 : ow, outPlane = (pool ? oh / 2 : oh) * outW
@@ -330,11 +359,12 @@ public final class Conv2D: Layer {
         while n0 < samples.upperBound {
             let gn = min(g, samples.upperBound - n0)
             if gn == 1 && blockRows < oh {
-                fillPhasePlanes(x + n0 * inCount, planes)
+                if !exact { fillPhasePlanes(x + n0 * inCount, planes) }
                 var r0 = 0
                 while r0 < oh {
                     let r1 = min(oh, r0 + blockRows), cols = (r1 - r0) * qw
-                    gridIm2col(planes, col, ld: cols, firstRow: r0, rows: r1 - r0)
+                    if exact { shiftedIm2col(x + n0 * inCount, col, ld: cols, rows: r0 ..< r1) }
+                    else { gridIm2col(planes, col, ld: cols, firstRow: r0, rows: r1 - r0) }
                     gemm(false, false, oc, cols, rows, 1, w, rows, col, cols, 0, tmp, cols)
                     finish(tmp, cols, y + n0 * outCount, r0, r1)
                     r0 = r1
@@ -344,6 +374,7 @@ public final class Conv2D: Layer {
             }
             let cols = gn * grid
             for i in 0 ..< gn {
+                if exact { shiftedIm2col(x + (n0 + i) * inCount, col + i * grid, ld: cols, rows: 0 ..< oh); continue }
                 fillPhasePlanes(x + (n0 + i) * inCount, planes)
                 gridIm2col(planes, col + i * grid, ld: cols, firstRow: 0, rows: oh)
             }
