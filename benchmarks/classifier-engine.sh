@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Classifier engine benchmarks: BENCHMARKS.md, section "Classifier engine".
-# Release build; inference (network alone, and from crops) at batch 1 and 256 on all cores, for the
-# seed preset (the Keras comparison) and the bundled model; training images/s and peak memory.
+# Release build; inference (network alone, and from crops) at batch 1 and 256, on all cores and on one core,
+# for the seed preset (the Keras comparison) and the bundled model; training steps on synthetic batches
+# (the engine's share of training); real training epochs with their peak memory.
 # Usage: benchmarks/classifier-engine.sh [DATASET]   (default: ../shared/data/nih-cells)
-# Run it on an otherwise idle machine: other processes on the two cores skew every figure.
+# Every timing line also gives CPU time per image (all threads): on a machine shared with other jobs, wall
+# times vary with the load, CPU times much less. Run it on an otherwise idle machine for wall-clock figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:-../shared/data/nih-cells}
@@ -16,10 +18,14 @@ trap 'rm -rf "$out"' EXIT
 for run in 1 2 3; do
   echo "== inference, seed preset (untrained weights), run $run"
   "$bin" evaluate --speed --arch seed --batch-sizes 1,256 --repeats 50
-done
-for run in 1 2 3; do
   echo "== inference, bundled model, run $run"
   "$bin" evaluate --speed --batch-sizes 1,256 --repeats 50
+  echo "== one thread, run $run"
+  "$bin" evaluate --speed --arch seed --threads 1 --batch-sizes 256 --repeats 20 | grep '^batch'
+  "$bin" evaluate --speed --threads 1 --batch-sizes 256 --repeats 30 | grep '^batch'
+  echo "== training steps on synthetic batches (seed: batch 32; cells: batch 64), run $run"
+  "$bin" evaluate --speed --arch seed --batch-sizes 1 --train-batch 32 --repeats 30 | grep '^training'
+  "$bin" evaluate --speed --batch-sizes 1 --train-batch 64 --repeats 30 | grep '^training'
 done
 
 echo "== training, seed preset: batch 32, Adam, inputs 50×50 stretched, 3 epochs"

@@ -10,6 +10,10 @@ import NeuralNetwork
 public struct CellClassifier: @unchecked Sendable {
     public let model: Model
     private let lock = NSLock()
+    /// The network input of the last batch, kept between calls (allocating and zero-filling 7 MB per batch of
+    /// 256 cost about 5 µs per cell). Only used under `lock`.
+    private final class InputBuffer: @unchecked Sendable { var buffer = Buffer(count: 0) }
+    private let inputBuffer = InputBuffer()
 
     public init(model: Model) { self.model = model }
 
@@ -39,12 +43,14 @@ public struct CellClassifier: @unchecked Sendable {
     public func probabilities(_ crops: [RGBImage]) -> [[Float]] {
         lock.lock(); defer { lock.unlock() }
         let net = model.network, per = net.inputShape.count, k = net.classes
-        let input = Buffer(count: min(crops.count, Self.batchLimit) * per)
+        let needed = min(crops.count, Self.batchLimit) * per
+        if inputBuffer.buffer.count < needed { inputBuffer.buffer = Buffer(count: needed) }
+        let input = inputBuffer.buffer
         var result: [[Float]] = []
         result.reserveCapacity(crops.count)
         for start in stride(from: 0, to: crops.count, by: Self.batchLimit) {
             let n = min(Self.batchLimit, crops.count - start)
-            prepare(Array(crops[start ..< start + n]), into: input)
+            prepare(crops[start ..< start + n], into: input)
             let logits = net.forward(input.pointer, batch: n, mode: .inference)
             var p = [Float](repeating: 0, count: k)
             for i in 0 ..< n {
@@ -56,11 +62,11 @@ public struct CellClassifier: @unchecked Sendable {
     }
 
     /// Fits, resizes and scales `crops` into `input` (planar, one sample after another), on all cores.
-    func prepare(_ crops: [RGBImage], into input: Buffer) {
-        let shape = model.network.inputShape, pre = model.preprocessing
-        Parallel.forEachSlice(crops.count) { range, _ in
+    func prepare(_ crops: ArraySlice<RGBImage>, into input: Buffer) {
+        let shape = model.network.inputShape, pre = model.preprocessing, first = crops.startIndex
+        Parallel.forEachChunk(crops.count, chunk: 16) { range, _ in
             for i in range {
-                pre.planar(pre.resize(crops[i], width: shape.width, height: shape.height), into: input.pointer + i * shape.count)
+                pre.input(crops[first + i], width: shape.width, height: shape.height, into: input.pointer + i * shape.count)
             }
         }
     }
@@ -70,7 +76,7 @@ public struct CellClassifier: @unchecked Sendable {
     public func gradCAM(_ crop: RGBImage, classIndex: Int) -> GradCAM {
         lock.lock(); defer { lock.unlock() }
         let input = Buffer(count: model.network.inputShape.count)
-        prepare([crop], into: input)
+        prepare([crop][...], into: input)
         return GradCAM(model: model, input: input, classIndex: classIndex, cropWidth: crop.width, cropHeight: crop.height)
     }
 }

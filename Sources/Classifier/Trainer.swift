@@ -127,7 +127,9 @@ public final class Trainer {
             let d = options.averageDecay
             for (a, p) in zip(averages, net.parameters) {
                 let ap = a.pointer, w = p.value.pointer
-                for i in 0 ..< a.count { ap[i] = d * ap[i] + (1 - d) * w[i] }
+                Parallel.forEachSlice(a.count, minimumPerThread: 16_384) { range, _ in
+                    for i in range { ap[i] = d * ap[i] + (1 - d) * w[i] }
+                }
             }
             lossSum += Double(loss) * Double(indices.count)
             for (n, y) in labels.enumerated() {

@@ -64,6 +64,7 @@ extension Layer {
 
     /// Runs the whole batch through this layer alone (across `Parallel.threads` unless coupled).
     public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, mode: Mode) {
+        if mode == .training, let conv = self as? Conv2D { conv.reserveColumns(batch) }
         if couplesBatch(mode) { forward(x, y, samples: 0 ..< batch, thread: 0, mode: mode); return }
         Parallel.forEachSlice(batch) { range, t in forward(x, y, samples: range, thread: t, mode: mode) }
     }
@@ -97,8 +98,11 @@ final class GradientAccumulators: @unchecked Sendable {
 
     /// Adds every accumulator into `gradient`, in thread order (deterministic).
     func end(into gradient: Buffer) {
-        let g = gradient.pointer
-        for t in 0 ..< used { let a = buffers[t].pointer; for i in 0 ..< count { g[i] += a[i] } }
+        let g = gradient.pointer, sources = buffers.prefix(used).map(\.pointer)
+        // Split by element across threads; each element still adds the accumulators in thread order.
+        Parallel.forEachSlice(count, minimumPerThread: 16_384) { range, _ in
+            for a in sources { for i in range { g[i] += a[i] } }
+        }
         used = 0
     }
 }

@@ -21,10 +21,20 @@ public final class MaxPool: Layer {
         let k = size, s = stride, c = inputShape.channels
         for plane in samples.lowerBound * c ..< samples.upperBound * c {
             let src = x + plane * h * w, dst = y + plane * oh * ow
-            if k == 2 && s == 2 {  // the common case, in a form the compiler vectorises
+            if k == 2 && s == 2 {  // the common case: four windows at a time, then one by one
                 for oy in 0 ..< oh {
                     let r0 = src + 2 * oy * w, r1 = r0 + w, d = dst + oy * ow
-                    for ox in 0 ..< ow {
+                    var ox = 0
+                    while ox &+ 4 <= ow && 2 &* ox &+ 8 <= w {
+                        let top = UnsafeRawPointer(r0 + 2 &* ox).loadUnaligned(as: SIMD8<Float>.self)
+                        let bottom = UnsafeRawPointer(r1 + 2 &* ox).loadUnaligned(as: SIMD8<Float>.self)
+                        let a = top.evenHalf, b = top.oddHalf, c = bottom.evenHalf, e = bottom.oddHalf
+                        // The same choices as the scalar loop: x >= y ? x : y.
+                        let ab = a.replacing(with: b, where: a .< b), ce = c.replacing(with: e, where: c .< e)
+                        UnsafeMutableRawPointer(d + ox).storeBytes(of: ab.replacing(with: ce, where: ab .< ce), as: SIMD4<Float>.self)
+                        ox &+= 4
+                    }
+                    for ox in ox ..< ow {
                         let a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], e = r1[2 * ox + 1]
                         let ab = a >= b ? a : b, ce = c >= e ? c : e
                         d[ox] = ab >= ce ? ab : ce
@@ -64,6 +74,10 @@ public final class MaxPool: Layer {
                     while ox + 8 <= ow {  // eight windows at a time
                         Self.route8(r0 + 2 * ox, r1 + 2 * ox, gr + ox, d0 + 2 * ox, d1 + 2 * ox, rectified)
                         ox += 8
+                    }
+                    if ox + 4 <= ow {  // then four
+                        Self.route4(r0 + 2 * ox, r1 + 2 * ox, gr + ox, d0 + 2 * ox, d1 + 2 * ox, rectified)
+                        ox += 4
                     }
                     while ox < ow {
                         let a = r0[2 * ox], b = r0[2 * ox + 1], cc = r1[2 * ox], e = r1[2 * ox + 1]
@@ -113,6 +127,25 @@ public final class MaxPool: Layer {
         let vc = zero.replacing(with: v, where: pc), ve = zero.replacing(with: v, where: pe)
         UnsafeMutableRawPointer(d0).storeBytes(of: interleave(va, vb), as: SIMD16<Float>.self)
         UnsafeMutableRawPointer(d1).storeBytes(of: interleave(vc, ve), as: SIMD16<Float>.self)
+    }
+
+    /// `route8` for four windows (rows of 8 floats).
+    @inline(__always)
+    private static func route4(_ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ g: UnsafePointer<Float>,
+                               _ d0: UnsafeMutablePointer<Float>, _ d1: UnsafeMutablePointer<Float>, _ rectified: Bool) {
+        let top = UnsafeRawPointer(r0).loadUnaligned(as: SIMD8<Float>.self)
+        let bottom = UnsafeRawPointer(r1).loadUnaligned(as: SIMD8<Float>.self)
+        let a = top.evenHalf, b = top.oddHalf, c = bottom.evenHalf, e = bottom.oddHalf
+        let ab = a.replacing(with: b, where: b .> a), ce = c.replacing(with: e, where: e .> c)
+        let m = ab.replacing(with: ce, where: ce .> ab)
+        var v = UnsafeRawPointer(g).loadUnaligned(as: SIMD4<Float>.self)
+        if rectified { v.replace(with: 0, where: m .<= 0) }
+        let pa = a .== m, pb = (b .== m) .& .!pa, pc = (c .== m) .& .!(pa .| pb), pe = .!(pa .| pb .| pc)
+        let zero = SIMD4<Float>()
+        let va = zero.replacing(with: v, where: pa), vb = zero.replacing(with: v, where: pb)
+        let vc = zero.replacing(with: v, where: pc), ve = zero.replacing(with: v, where: pe)
+        UnsafeMutableRawPointer(d0).storeBytes(of: SIMD8(va[0], vb[0], va[1], vb[1], va[2], vb[2], va[3], vb[3]), as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(d1).storeBytes(of: SIMD8(vc[0], ve[0], vc[1], ve[1], vc[2], ve[2], vc[3], ve[3]), as: SIMD8<Float>.self)
     }
 
     @inline(__always)

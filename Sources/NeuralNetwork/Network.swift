@@ -81,10 +81,19 @@ public final class Network {
             let widest = layers[start ..< end].map { max($0.inputShape.count, $0.outputShape.count) }.max()!
             result.append(Segment(layers: start ..< end, coupled: false, chunk: max(1, min(32, Self.chunkFloats / widest))))
         }
-        for (i, layer) in layers.enumerated() where layer.couplesBatch(mode) {
-            close(i)
-            result.append(Segment(layers: i ..< i + 1, coupled: true, chunk: 0))
-            start = i + 1
+        for (i, layer) in layers.enumerated() {
+            if layer.couplesBatch(mode) {
+                close(i)
+                result.append(Segment(layers: i ..< i + 1, coupled: true, chunk: 0))
+                start = i + 1
+            } else if mode == .inference, layer is Dense, i > start, !(layers[i - 1] is Dense) {
+                // The dense head gets a segment of its own: its chunks are then as large as its narrow
+                // inputs allow, instead of the one or two samples of a wide convolution segment, and its
+                // weights are read once per chunk. (Inference only: in training the chunk size is part of
+                // the order in which gradients are summed.)
+                close(i)
+                start = i
+            }
         }
         close(layers.count)
         return result
@@ -108,6 +117,7 @@ public final class Network {
     public func forward(_ input: UnsafePointer<Float>, batch: Int, mode: Mode, keepActivations: Bool? = nil) -> UnsafeMutablePointer<Float> {
         reserve(batch)
         let keep = keepActivations ?? (mode == .training)
+        if mode == .training { for case let conv as Conv2D in layers { conv.reserveColumns(batch) } }
         if !keep {
             let widest = layers.map { $0.outputShape.count }.max()!
             let chunkCapacity = Self.chunkFloats + widest  // ≥ chunk × any layer's output, for every segment
@@ -123,7 +133,14 @@ public final class Network {
             }
             let steps = steps(segment.layers, foldBatchNorm: mode == .inference && !keep)
             let source = self.input(ofLayer: segment.layers.lowerBound, input)
-            Parallel.forEachSlice(batch) { range, thread in
+            // Training (and kept activations) use fixed slices per thread: the order in which per-thread
+            // gradients are summed must not depend on scheduling. Streaming inference hands out chunks as
+            // workers become free.
+            let dynamic = !keep && mode == .inference
+            let schedule: ((Range<Int>, Int) -> Void) -> Void = { body in
+                if dynamic { Parallel.forEachChunk(batch, chunk: segment.chunk, body) } else { Parallel.forEachSlice(batch, body) }
+            }
+            schedule { range, thread in
                 let pair = keep ? [] : [streams[thread].0.pointer, streams[thread].1.pointer]
                 for start in stride(from: range.lowerBound, to: range.upperBound, by: segment.chunk) {
                     let chunk = start ..< min(start + segment.chunk, range.upperBound)
@@ -135,7 +152,10 @@ public final class Network {
                         let y = keep || n == steps.count - 1 ? activations[last].pointer : pair[n % 2] - start * layers[last].outputShape.count
                         if let e = step.epilogue {
                             (layers[step.layers.lowerBound] as! Conv2D).forward(x, y, samples: chunk, thread: thread,
-                                epilogue: Conv2D.Epilogue(scale: e.scale.map { UnsafePointer($0.pointer) }, shift: UnsafePointer(e.shift.pointer), relu: e.relu))
+                                epilogue: Conv2D.Epilogue(scale: e.scale.map { UnsafePointer($0.pointer) }, shift: UnsafePointer(e.shift.pointer), relu: e.relu,
+                                                          pool: step.pool, postScale: step.post.map { UnsafePointer($0.scale.pointer) },
+                                                          postShift: step.post.map { UnsafePointer($0.shift.pointer) }),
+                                mode: mode)
                         } else {
                             layers[last].forward(x, y, samples: chunk, thread: thread, mode: mode)
                         }
@@ -153,6 +173,9 @@ public final class Network {
     private struct Step {
         var layers: Range<Int>
         var epilogue: (scale: Buffer?, shift: Buffer, relu: Bool)?
+        /// Streaming inference only: a following 2×2 max pool, and a BatchNorm after it as `y·scale + shift`.
+        var pool = false
+        var post: (scale: Buffer, shift: Buffer)?
     }
 
     private func steps(_ segment: Range<Int>, foldBatchNorm: Bool) -> [Step] {
@@ -175,7 +198,23 @@ public final class Network {
                 j += 1
             }
             if j < segment.upperBound, layers[j] is ReLU { relu = true; j += 1 }
-            result.append(Step(layers: i ..< j, epilogue: (scale, shift, relu)))
+            var step = Step(layers: i ..< j, epilogue: (scale, shift, relu))
+            if foldBatchNorm, j < segment.upperBound, let pool = layers[j] as? MaxPool, pool.size == 2, pool.stride == 2 {
+                step.pool = true
+                j += 1
+                if j < segment.upperBound, let bn = layers[j] as? BatchNorm {
+                    // The same per-channel factors as BatchNorm's inference forward.
+                    let a = Buffer(count: c), b = Buffer(count: c)
+                    for o in 0 ..< c {
+                        a[o] = bn.gamma.value[o] * (1 / (bn.runningVariance[o] + bn.epsilon).squareRoot())
+                        b[o] = bn.beta.value[o] - bn.runningMean[o] * a[o]
+                    }
+                    step.post = (a, b)
+                    j += 1
+                }
+                step.layers = i ..< j
+            }
+            result.append(step)
             i = j
         }
         return result

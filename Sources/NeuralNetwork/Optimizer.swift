@@ -48,19 +48,24 @@ public final class Optimizer {
         for (index, p) in parameters.enumerated() {
             let w = p.value.pointer, g = p.gradient.pointer, m = first[index].pointer, n = p.value.count
             let decay = p.decays ? s.weightDecay : 0
+            // Elementwise, so large tensors are split across the worker threads (same result per element).
             switch s.kind {
             case .adam:
                 let v = second[index].pointer
                 let c1 = 1 / (1 - powf(s.momentum, Float(step))), c2 = 1 / (1 - powf(s.beta2, Float(step)))
-                for i in 0 ..< n {
-                    m[i] = s.momentum * m[i] + (1 - s.momentum) * g[i]
-                    v[i] = s.beta2 * v[i] + (1 - s.beta2) * g[i] * g[i]
-                    w[i] -= lr * ((m[i] * c1) / ((v[i] * c2).squareRoot() + s.epsilon) + decay * w[i])
+                Parallel.forEachSlice(n, minimumPerThread: 16_384) { range, _ in
+                    for i in range {
+                        m[i] = s.momentum * m[i] + (1 - s.momentum) * g[i]
+                        v[i] = s.beta2 * v[i] + (1 - s.beta2) * g[i] * g[i]
+                        w[i] -= lr * ((m[i] * c1) / ((v[i] * c2).squareRoot() + s.epsilon) + decay * w[i])
+                    }
                 }
             case .sgd:
-                for i in 0 ..< n {
-                    m[i] = s.momentum * m[i] + g[i] + decay * w[i]
-                    w[i] -= lr * m[i]
+                Parallel.forEachSlice(n, minimumPerThread: 16_384) { range, _ in
+                    for i in range {
+                        m[i] = s.momentum * m[i] + g[i] + decay * w[i]
+                        w[i] -= lr * m[i]
+                    }
                 }
             }
         }

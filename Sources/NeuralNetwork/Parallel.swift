@@ -36,6 +36,44 @@ public enum Parallel {
         return lower ..< lower + base + (index < extra ? 1 : 0)
     }
 
+    /// Calls `body(range, worker)` for the chunks `[i·chunk, (i+1)·chunk) ∩ 0..<count`, on up to `threads`
+    /// workers that each take the next unclaimed chunk until none is left. A worker index is used by one
+    /// thread at a time. Which worker runs which chunk varies from run to run, so use it only where results
+    /// do not depend on it (inference); on a shared machine a descheduled worker then delays the pass by one
+    /// chunk instead of by its whole fixed slice.
+    public static func forEachChunk(_ count: Int, chunk: Int, _ body: (Range<Int>, Int) -> Void) {
+        let chunks = (count + chunk - 1) / max(chunk, 1)
+        let workers = min(threads, chunks)
+        if workers <= 1 {
+            for i in 0 ..< chunks { body(i * chunk ..< min(count, (i + 1) * chunk), 0) }
+            return
+        }
+        let next = ChunkCounter()
+        withoutActuallyEscaping(body) { escaping in
+            nonisolated(unsafe) let work = escaping
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                while true {
+                    let i = next.claim()
+                    if i >= chunks { break }
+                    work(i * chunk ..< min(count, (i + 1) * chunk), worker)
+                }
+            }
+        }
+    }
+
+    private final class ChunkCounter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+        func claim() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value - 1 }
+    }
+
+    /// `forEachSlice` for elementwise work: one thread unless every thread gets at least `minimumPerThread`
+    /// elements (waking a worker costs more than a small loop).
+    public static func forEachSlice(_ count: Int, minimumPerThread: Int, _ body: (Range<Int>, Int) -> Void) {
+        if count < 2 * minimumPerThread { if count > 0 { body(0 ..< count, 0) }; return }
+        forEachSlice(count, body)
+    }
+
     /// Calls `body(range, thread)` for up to `threads` contiguous slices of `0..<count`, concurrently.
     /// Slices are fixed by `count` and `threads`, so results are deterministic for a given thread count.
     public static func forEachSlice(_ count: Int, _ body: (Range<Int>, Int) -> Void) {

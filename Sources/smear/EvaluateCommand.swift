@@ -54,6 +54,9 @@ struct Evaluate: ParsableCommand {
     @Option(help: "With --speed: side of the synthetic square crops for the full-path timing.")
     var cropSize: Int = 80
 
+    @Option(help: "With --speed: also time training steps (forward, backward, Adam update) on synthetic batches of this size (0: no).")
+    var trainBatch: Int = 0
+
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
 
@@ -132,10 +135,32 @@ struct Evaluate: ParsableCommand {
                 let pixels = (0 ..< w * h * 3).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
                 crops.append(RGBImage(width: w, height: h, pixels: pixels))
             }
+            let cpuBeforeCrops = processCPUSeconds()
             let full = median(repeats) { _ = classifier.probabilities(crops) }
-            print(String(format: "batch %4d: network %8.3f ms = %8.0f images/s (%.1f GFLOP/s, %.1f µs CPU per image) | from %d×%d crops %8.3f ms = %8.0f cells/s",
+            let cpuPerCell = (processCPUSeconds() - cpuBeforeCrops) / Double((repeats + 1) * batch)
+            print(String(format: "batch %4d: network %8.3f ms = %8.0f images/s (%.1f GFLOP/s, %.1f µs CPU per image) | from %d×%d crops %8.3f ms = %8.0f cells/s (%.1f µs CPU per cell)",
                          batch, network * 1e3, Double(batch) / network, Double(batch * net.spec.flopsPerSample) / network / 1e9,
-                         cpuPerImage * 1e6, w, h, full * 1e3, Double(batch) / full))
+                         cpuPerImage * 1e6, w, h, full * 1e3, Double(batch) / full, cpuPerCell * 1e6))
+        }
+        if trainBatch > 0 {
+            // Training steps on a fixed synthetic batch: the engine's share of `smear train` (no decoding,
+            // augmentation or validation). The weights change, so run it after the inference timings.
+            let k = net.classes, per = net.inputShape.count
+            let input = Buffer((0 ..< trainBatch * per).map { _ in rng.uniform() })
+            let labels = (0 ..< trainBatch).map { $0 % k }
+            let p = Buffer(count: trainBatch * k), d = Buffer(count: trainBatch * k)
+            let optimizer = Optimizer(OptimizerSettings(kind: .adam, learningRate: 1e-4), parameters: net.parameters)
+            let cpuBefore = processCPUSeconds()
+            let step = median(repeats) {
+                let logits = net.forward(input.pointer, batch: trainBatch, mode: .training)
+                _ = softmaxCrossEntropy(logits: logits, labels: labels, classes: k, probabilities: p.pointer, dLogits: d.pointer)
+                net.zeroGradients()
+                net.backward(input.pointer, dLogits: d.pointer, batch: trainBatch, mode: .training)
+                optimizer.update(learningRate: 1e-4)
+            }
+            let cpuPerImage = (processCPUSeconds() - cpuBefore) / Double((repeats + 1) * trainBatch)
+            print(String(format: "training step, batch %d: %8.3f ms = %8.0f images/s (%.1f µs CPU per image)",
+                         trainBatch, step * 1e3, Double(trainBatch) / step, cpuPerImage * 1e6))
         }
         print(String(format: "peak resident memory %.0f MB", Double(peakResidentBytes()) / 1e6))
     }

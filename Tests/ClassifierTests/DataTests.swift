@@ -55,6 +55,31 @@ struct DataTests {
         #expect(r[0, 0].r == 30 && r[1, 0].r == 150)
     }
 
+    /// The pointer-based resize (and its fused planar output) against the original array-based one: the
+    /// same bytes for every geometry, so training inputs and inference inputs did not change.
+    @Test func fastResizeEqualsReference() {
+        var rng = SeededGenerator(seed: 17)
+        let sizes = [(80, 60), (60, 80), (48, 48), (47, 13), (13, 47), (150, 149), (5, 3), (1, 1), (96, 96), (31, 200), (49, 48)]
+        for (w, h) in sizes {
+            let image = RGBImage(width: w, height: h, pixels: (0 ..< w * h * 3).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+            for fit in Preprocessing.Fit.allCases {
+                let pre = Preprocessing(fit: fit)
+                for (ow, oh) in [(48, 48), (50, 50), (16, 16), (7, 5)] {
+                    let side = max(w, h), pad = fit == .pad && w != h
+                    let expected = Preprocessing.referenceAreaResize(image, width: ow, height: oh, sourceWidth: pad ? side : nil,
+                                                                     sourceHeight: pad ? side : nil, offsetX: pad ? (side - w) / 2 : 0,
+                                                                     offsetY: pad ? (side - h) / 2 : 0)
+                    let fast = pre.resize(image, width: ow, height: oh)
+                    #expect(fast == expected, "\(w)×\(h) \(fit) → \(ow)×\(oh)")
+                    var viaPlanar = [Float](repeating: 0, count: 3 * ow * oh), fused = viaPlanar
+                    pre.planar(expected, into: &viaPlanar)
+                    fused.withUnsafeMutableBufferPointer { pre.input(image, width: ow, height: oh, into: $0.baseAddress!) }
+                    #expect(fused == viaPlanar, "\(w)×\(h) \(fit) → \(ow)×\(oh) planar")
+                }
+            }
+        }
+    }
+
     @Test func augmentationKeepsBackgroundAndPixels() {
         var image = RGBImage(width: 4, height: 4)
         image[1, 0] = (200, 100, 50); image[2, 3] = (10, 20, 30)

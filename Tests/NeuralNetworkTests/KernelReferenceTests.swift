@@ -9,7 +9,7 @@ struct KernelReferenceTests {
         #expect(worst < tolerance)
     }
 
-    @Test(arguments: [(3, 1, 1), (5, 1, 2), (3, 2, 1), (5, 2, 2), (1, 1, 0), (3, 3, 0), (3, 1, 0)])
+    @Test(arguments: [(3, 1, 1), (5, 1, 2), (3, 2, 1), (5, 2, 2), (1, 1, 0), (3, 3, 0), (3, 1, 0), (2, 2, 0), (4, 3, 2)])
     func convolutionMatchesDirectLoops(kernel: Int, stride: Int, padding: Int) {
         var rng = SeededGenerator(seed: 1)
         for batch in [1, 7] {  // one sample runs on one thread; seven are split across threads
@@ -18,9 +18,44 @@ struct KernelReferenceTests {
             for i in 0 ..< 6 { conv.bias.value[i] = rng.normal() }
             let x = Buffer((0 ..< batch * conv.inputShape.count).map { _ in rng.normal() })
             let fast = Buffer(count: batch * conv.outputShape.count), slow = Buffer(count: fast.count)
-            conv.forward(x.pointer, fast.pointer, batch: batch, mode: .inference)
             conv.referenceForward(x.pointer, slow.pointer, batch: batch)
-            assertClose(fast, slow)
+            // Inference (phase-plane grid) and training (exact im2col) paths, alternately on the same layer:
+            // each path's scratch must survive the other's.
+            for mode in [Mode.inference, .training, .inference, .training] {
+                fast.zero()
+                conv.forward(x.pointer, fast.pointer, batch: batch, mode: mode)
+                assertClose(fast, slow)
+            }
+        }
+    }
+
+    /// The padded-plane im2col/col2im against the bounds-testing shifted-plane versions (the original code):
+    /// the same values exactly (pure data movement, and the same order of additions), so training arithmetic
+    /// does not depend on which one a layer uses.
+    @Test(arguments: [(3, 1, 1), (3, 2, 1), (5, 1, 2), (5, 2, 2), (1, 1, 0), (3, 3, 0), (3, 1, 0), (2, 2, 0), (3, 2, 0), (4, 3, 2)])
+    func im2colAndCol2imMatchReference(kernel: Int, stride: Int, padding: Int) {
+        var rng = SeededGenerator(seed: 5)
+        for input in [Shape(3, 11, 9), Shape(2, 12, 12), Shape(4, 7, 16), Shape(1, 25, 25), Shape(2, 20, 18)] {
+            let conv = Conv2D(input: input, filters: 2, kernel: kernel, stride: stride, padding: padding)
+            let rows = input.channels * kernel * kernel, hw = conv.outputShape.height * conv.outputShape.width
+            let ld = hw + 3  // rows further apart than a row, as in grouped GEMMs
+            let x = Buffer((0 ..< input.count).map { _ in rng.normal() })
+            let expected = Buffer(count: rows * ld), fast = Buffer(count: rows * ld)
+            let padded = Buffer(count: conv.paddedCount)
+            conv.shiftedIm2col(x.pointer, expected.pointer, ld: ld)
+            for _ in 0 ..< 2 {  // twice: the border of the reused padded planes must still be zero
+                withExtendedLifetime(padded) { conv.paddedIm2col(x.pointer, fast.pointer, ld: ld, padded: padded.pointer) }
+                var same = true
+                for r in 0 ..< rows { for j in 0 ..< hw where fast[r * ld + j] != expected[r * ld + j] { same = false } }
+                #expect(same, "\(input) k\(kernel) s\(stride) p\(padding)")
+            }
+            let col = Buffer((0 ..< rows * ld).map { _ in rng.normal() })
+            let scratchCol = Buffer(col.array)
+            let dxExpected = Buffer(count: input.count), dxFast = Buffer((0 ..< input.count).map { _ in rng.normal() })
+            conv.shiftedCol2im(scratchCol.pointer, ld: ld, dxExpected.pointer)
+            let dpadded = Buffer(count: conv.paddedCount)
+            withExtendedLifetime(dpadded) { conv.paddedCol2im(col.pointer, ld: ld, dxFast.pointer, padded: dpadded.pointer) }
+            #expect(dxFast.array == dxExpected.array, "\(input) k\(kernel) s\(stride) p\(padding)")
         }
     }
 

@@ -72,6 +72,50 @@ struct TrainingTests {
         }
     }
 
+    /// Streaming inference fuses conv → BN → ReLU → 2×2 max pool → BN into one pass on the phase-plane grid,
+    /// and gives the dense head its own chunks; the logits must equal layer-by-layer inference (plain layers,
+    /// exact im2col), including odd map sizes where pooling drops the last row and column.
+    @Test(arguments: [
+        "input 11x11x3, conv 4 3x3, bn, relu, maxpool 2, bn, conv 5 3x3, relu, maxpool 2, gap, dense 2",
+        "input 12x12x3, conv 4 3x3, relu, maxpool 2, dense 6, relu, dense 2",
+        "input 13x9x2, conv 3 3x3 stride 2, relu, maxpool 2, bn, dense 4, relu, dense 3",
+        "input 10x10x3, conv 4 5x5 pad 2, maxpool 2, conv 6 3x3 stride 2 pad 0, bn, relu, dense 3",
+        "seed", "cells",
+    ])
+    func streamingInferenceMatchesLayerByLayer(text: String) throws {
+        let spec = try (NetworkSpec.preset(text) ?? NetworkSpec(parsing: text)).resolved(classes: 3)
+        func network() -> Network {
+            let net = Network(spec: spec, seed: 4)
+            var r = SeededGenerator(seed: 22)
+            for case let bn as BatchNorm in net.layers {
+                for i in 0 ..< bn.gamma.value.count {
+                    // Negative scales too: the fused pool then takes the window's minimum before the affine map.
+                    bn.gamma.value[i] = (i % 3 == 1 ? -1 : 1) * (0.5 + r.uniform()); bn.beta.value[i] = r.normal()
+                    bn.runningMean[i] = 0.2 * r.normal(); bn.runningVariance[i] = 0.5 + r.uniform()
+                }
+            }
+            for case let conv as Conv2D in net.layers { for i in 0 ..< conv.bias.value.count { conv.bias.value[i] = 0.1 * r.normal() } }
+            return net
+        }
+        let a = network(), b = network()
+        var rng = SeededGenerator(seed: 9)
+        let batch = 70
+        let x = Buffer((0 ..< batch * spec.input.count).map { _ in rng.uniform() })
+        let streamed = a.forward(x.pointer, batch: batch, mode: .inference)
+        var input = x
+        for layer in b.layers {
+            let y = Buffer(count: batch * layer.outputShape.count)
+            for n in 0 ..< batch {  // one sample at a time, convolutions through the exact (training) im2col path
+                layer.forward(input.pointer + n * layer.inputShape.count, y.pointer + n * layer.outputShape.count, batch: 1,
+                              mode: layer is Conv2D ? .training : .inference)
+            }
+            input = y
+        }
+        var worst: Float = 0
+        for i in 0 ..< batch * a.classes { worst = max(worst, abs(streamed[i] - input[i]) / max(1, abs(input[i]))) }
+        #expect(worst < 1e-4, "\(text): \(worst)")
+    }
+
     @Test func tinyNetworkOverfitsTinyBatch() throws {
         let spec = try NetworkSpec(parsing: "input 8x8x3, conv 8 3x3, bn, relu, maxpool 2, conv 8 3x3 stride 2, relu, gap, dropout 0.1, dense 16, relu, dense 3")
         let (losses, _) = train(spec, steps: 150, seed: 1)
