@@ -15,8 +15,9 @@ public struct LabelledFolder: Sendable {
 
     static let extensions: Set<String> = ["png", "jpg", "jpeg", "tif", "tiff"]
 
-    /// Lists `root`. With `classNames` (a model's), every subfolder must be one of them and labels follow
-    /// that order; otherwise the sorted subfolder names become the classes.
+    /// Lists `root`. With `classNames` (a model's), every subfolder must be one of them, ignoring case
+    /// (`smear crops` writes `parasitized`, the NIH set has `Parasitized`), and labels follow that order;
+    /// otherwise the sorted subfolder names become the classes.
     public init(root: String, groupKey: GroupKey, classNames given: [String]? = nil) throws {
         let fm = FileManager.default
         var isDir: ObjCBool = false
@@ -29,8 +30,9 @@ public struct LabelledFolder: Sendable {
         }.sorted()
         guard !folders.isEmpty else { throw DatasetError(description: "\(root): no class subfolders (expected ROOT/<class>/<images>)") }
         let classes = given ?? folders
+        func classIndex(_ folder: String) -> Int? { classes.firstIndex { $0.lowercased() == folder.lowercased() } }
         if let given {
-            for f in folders where !given.contains(f) {
+            for f in folders where classIndex(f) == nil {
                 throw DatasetError(description: "\(root): folder '\(f)' is not a class of the model (\(given.joined(separator: ", ")))")
             }
         } else if classes.count < 2 {
@@ -38,7 +40,7 @@ public struct LabelledFolder: Sendable {
         }
         var entries: [Entry] = [], ungrouped = 0
         for folder in folders {
-            let label = classes.firstIndex(of: folder)!
+            let label = classIndex(folder)!
             let files = ((try? fm.contentsOfDirectory(atPath: root + "/" + folder)) ?? [])
                 .filter { Self.extensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
             for f in files {

@@ -39,6 +39,11 @@ struct DataTests {
         #expect(share > 150 && share < 250)
         #expect(throws: DatasetError.self) { try LabelledFolder(root: fixtureCells + "/Parasitized", groupKey: GroupKey()) }
         #expect(throws: DatasetError.self) { try LabelledFolder(root: fixtureCells, groupKey: GroupKey(), classNames: ["Parasitized"]) }
+        // A model's class names match folders whatever their case (smear crops writes lower-case names),
+        // and the labels follow the model's order.
+        let byModel = try LabelledFolder(root: fixtureCells, groupKey: GroupKey(), classNames: ["uninfected", "PARASITIZED"])
+        #expect(byModel.classNames == ["uninfected", "PARASITIZED"])
+        #expect(byModel.classCounts == [9, 8])
     }
 
     @Test func padToSquareThenAreaResize() {

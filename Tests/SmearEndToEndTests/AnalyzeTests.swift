@@ -116,20 +116,19 @@ struct AnalyzeTests {
         }
     }
 
-    @Test("class and p_parasitized: null without a classifier, otherwise consistent")
+    @Test("every counted cell is classified by the bundled model, and its class follows the threshold")
     func classifierColumns() throws {
         let report = try Report.decode(result.files["report.json"])
-        let classified = report.cells.filter { $0.class != nil || $0.pParasitized != nil }
-        // `smear analyze` does not run the classifier yet: every cell has nulls. Once it does, counted
-        // cells carry both values and the class follows the probability.
-        for c in classified {
-            #expect(c.status == "counted", "\(c.image) #\(c.id): a \(c.status) object was classified")
-            let p = try #require(c.pParasitized, "\(c.image) #\(c.id): class without probability")
+        let threshold = try #require(report.settings.threshold)
+        #expect(report.settings.model != nil)
+        for c in report.cells {
+            if c.status != "counted" {
+                #expect(c.class == nil && c.pParasitized == nil, "\(c.image) #\(c.id): a \(c.status) object was classified")
+                continue
+            }
+            let p = try #require(c.pParasitized, "\(c.image) #\(c.id): counted cell without probability")
             #expect(p >= 0 && p <= 1)
-            #expect(c.class == (p >= 0.5 ? "parasitized" : "uninfected"), "\(c.image) #\(c.id): \(c.class ?? "nil") at \(p)")
-        }
-        if !classified.isEmpty {
-            #expect(classified.count == report.cells.filter { $0.status == "counted" }.count)
+            #expect(c.class == (p >= threshold ? "parasitized" : "uninfected"), "\(c.image) #\(c.id): \(c.class ?? "nil") at \(p)")
         }
     }
 

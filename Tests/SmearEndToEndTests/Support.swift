@@ -184,7 +184,9 @@ struct Report: Decodable {
         var parasitemiaPercent: Double?
         var excluded: [String: Int]
     }
+    struct Settings: Decodable { var model: String?; var threshold: Double? }
     var tool: Tool
+    var settings: Settings
     var images: [Image]
     var failures: [Failure]
     var cells: [Cell]
