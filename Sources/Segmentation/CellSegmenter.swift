@@ -44,8 +44,8 @@ public struct SegmentationError: Error, CustomStringConvertible, Sendable {
 /// 5. leukocytes: large blobs of high red-channel absorbance (nuclei) and the objects around them;
 /// 6. debris: objects far smaller than a cell; border: objects touching the image edge.
 ///
-/// Cost: about ten passes over the field at the working scale (a 1280×960 field is segmented at
-/// 640×480 when its cells are ~60 px across).
+/// Cost: about ten passes over the field at the working scale (shrunk by the integer factor
+/// ⌊diameter / 16⌋: a 1280×960 field whose cells are ~60 px across is segmented at about 430×320).
 public struct CellSegmenter: Sendable {
     public var parameters: SegmentationParameters
 

@@ -86,7 +86,7 @@ struct Train: ParsableCommand {
     @Flag(help: "Continue the run whose checkpoint is OUT.checkpoint (same data and options).")
     var resume = false
 
-    @Option(name: .customLong("init"), help: "Start from this model's weights (fine-tuning); a different number of classes gets a new last layer.")
+    @Option(name: .customLong("init"), help: "Start from this model's weights (fine-tuning). Class folders named as its classes (any case) keep its last layer; other classes get a new one.")
     var initModel: String?
 
     @Option(help: "Weight precision in the output file: float16 (half the size) or float32.")
@@ -99,20 +99,31 @@ struct Train: ParsableCommand {
         if let threads { Parallel.threads = threads }
         let started = Date()
         let groupKey = try GroupKey(pattern: groupPattern)
-        let folder = try LabelledFolder(root: dataset, groupKey: groupKey)
         let checkpointPath = out + ".checkpoint"
+        let listed = try LabelledFolder(root: dataset, groupKey: groupKey)
+        /// The data set under `names` when its class folders are those classes in any case (`smear crops`
+        /// writes `parasitized`, NIH has `Parasitized`): labels then follow the model's order.
+        func adopting(_ names: [String]) throws -> LabelledFolder {
+            Set(listed.classNames.map { $0.lowercased() }) == Set(names.map { $0.lowercased() })
+                ? try LabelledFolder(root: dataset, groupKey: groupKey, classNames: names) : listed
+        }
 
         // Model: resumed, fine-tuned from --init, or new.
         var resumeState: (ModelFile.Checkpoint, [Float])?
         let model: Model
+        let folder: LabelledFolder
         if resume {
             let (m, state) = try ModelFile.load(path: checkpointPath)
             guard let state else { throw ValidationError("\(checkpointPath): not a checkpoint") }
+            folder = try adopting(m.classNames)
             guard m.classNames == folder.classNames else { throw ValidationError("\(checkpointPath): classes \(m.classNames) differ from the data set's \(folder.classNames)") }
             model = m; resumeState = state
         } else if let initModel {
-            model = try fineTuneStart(from: initModel, classNames: folder.classNames)
+            let (source, _) = try ModelFile.load(path: initModel)
+            folder = try adopting(source.classNames)
+            model = fineTuneStart(from: source, path: initModel, classNames: folder.classNames)
         } else {
+            folder = listed
             let spec = try NetworkSpec.preset(arch) ?? NetworkSpec(parsing: arch)
             model = Model(network: Network(spec: spec.resolved(classes: folder.classNames.count), seed: seed),
                           classNames: folder.classNames, preprocessing: Preprocessing(fit: fit))
@@ -192,11 +203,11 @@ struct Train: ParsableCommand {
         }
     }
 
-    /// The `--init` model, with a fresh last layer when the class count differs.
-    private func fineTuneStart(from path: String, classNames: [String]) throws -> Model {
-        let (source, _) = try ModelFile.load(path: path)
+    /// The `--init` model's weights under the data set's classes; the last layer is kept only when the
+    /// classes are the model's own (same names, same order), else it starts afresh.
+    private func fineTuneStart(from source: Model, path: String, classNames: [String]) -> Model {
         let network = Network(spec: source.network.spec.withClasses(classNames.count), seed: seed)
-        let keepHead = source.classNames.count == classNames.count
+        let keepHead = source.classNames == classNames
         for (target, from) in zip(network.layers, source.network.layers) where keepHead || !(target === network.layers.last!) {
             for (a, b) in zip(target.parameters, from.parameters) where a.value.count == b.value.count { a.value.set(b.value.array) }
             for (a, b) in zip(target.state, from.state) where a.count == b.count { a.set(b.array) }

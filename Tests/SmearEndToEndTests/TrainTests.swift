@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+/// `smear train` end to end, on the fixture crops with the tiny preset (a second or two per run).
+@Suite("smear train on the fixture crops")
+struct TrainTests {
+    /// A copy of fixtures/cells whose class folders are renamed (links to the same images).
+    func dataset(in folder: URL, classes: [String: String]) throws -> String {
+        let fm = FileManager.default
+        let root = folder.appendingPathComponent("dataset")
+        for (from, to) in classes {
+            let target = root.appendingPathComponent(to)
+            try fm.createDirectory(at: target, withIntermediateDirectories: true)
+            for name in try fm.contentsOfDirectory(atPath: Fixture.path("fixtures/cells/\(from)")) {
+                try fm.createSymbolicLink(atPath: target.appendingPathComponent(name).path,
+                                          withDestinationPath: Fixture.path("fixtures/cells/\(from)/\(name)"))
+            }
+        }
+        return root.path
+    }
+
+    func classNames(of model: String) throws -> [String] {
+        let run = smear(["classify", "--model", model, "--all", "--json",
+                         "fixtures/cells/Parasitized/C59P20thinF_IMG_20150803_111244_cell_165.png"])
+        let rows = try JSONSerialization.jsonObject(with: run.stdout) as? [[String: Any]]
+        let probabilities = try #require(rows?.first?["probabilities"] as? [String: Double], "\(run)")
+        return probabilities.keys.sorted()
+    }
+
+    @Test("--init keeps the model's classes and last layer when the folders name them in another case, and starts a new head otherwise")
+    func fineTuneMatchesClassesIgnoringCase() throws {
+        let folder = makeTemporaryFolder()
+        defer { removeTemporaryFolder(folder) }
+        let base = folder.appendingPathComponent("base.smnet").path
+        let first = smear(["train", "fixtures/cells", "--arch", "tiny", "--epochs", "1", "--batch-size", "8",
+                           "--validation-fraction", "0", "--out", base])
+        #expect(first.status == 0, "\(first)")
+
+        // `smear crops` writes lower-case class folders.
+        let lower = try dataset(in: folder.appendingPathComponent("lower"), classes: ["Parasitized": "parasitized", "Uninfected": "uninfected"])
+        let tuned = folder.appendingPathComponent("tuned.smnet").path
+        let second = smear(["train", lower, "--init", base, "--epochs", "1", "--batch-size", "8",
+                            "--validation-fraction", "0", "--out", tuned])
+        #expect(second.status == 0, "\(second)")
+        #expect(second.stderrLines.contains("initialised from \(base)"), "\(second)")
+        #expect(try classNames(of: tuned) == ["Parasitized", "Uninfected"])
+
+        // Other class names: the same number of classes, but a new last layer under the new names.
+        let other = try dataset(in: folder.appendingPathComponent("other"), classes: ["Parasitized": "infected", "Uninfected": "normal"])
+        let retrained = folder.appendingPathComponent("other.smnet").path
+        let third = smear(["train", other, "--init", base, "--epochs", "1", "--batch-size", "8",
+                           "--validation-fraction", "0", "--out", retrained])
+        #expect(third.status == 0, "\(third)")
+        #expect(third.stderrLines.contains("initialised from \(base) (new last layer for 2 classes)"), "\(third)")
+        #expect(try classNames(of: retrained) == ["infected", "normal"])
+    }
+}
