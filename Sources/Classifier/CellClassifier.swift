@@ -25,7 +25,7 @@ public struct CellClassifier: @unchecked Sendable {
     /// Path of the model bundled with smear (`Resources/cells.smnet`).
     public static var bundledPath: String? { Bundle.module.path(forResource: "cells", ofType: "smnet", inDirectory: "Resources") }
 
-    /// The default model trained on NIH cells (see MODEL.md).
+    /// The bundled default model, trained on NIH crops and IML-Malaria, Chula and BCCD field cells (see MODEL.md).
     public static func bundled() throws(ModelFileError) -> CellClassifier {
         guard let path = bundledPath else { throw ModelFileError(file: "cells.smnet", "bundled model is missing from the resources") }
         return try CellClassifier(contentsOf: path)
