@@ -40,17 +40,20 @@ public struct Preprocessing: Codable, Equatable, Sendable {
     /// Where the crop sits in the virtual source square (`pad`) or rectangle (`stretch`).
     struct Geometry {
         var sourceWidth: Int, sourceHeight: Int, offsetX: Int, offsetY: Int, width: Int, height: Int
-        var identity: Bool { sourceWidth == width && sourceHeight == height && offsetX == 0 && offsetY == 0 }
+        /// The crop's own size: a 47×48 crop padded to 48×48 has offset 0 but is not the output.
+        var imageWidth: Int, imageHeight: Int
+        var identity: Bool { imageWidth == width && imageHeight == height && sourceWidth == width && sourceHeight == height }
     }
 
     func geometry(_ image: RGBImage, width: Int, height: Int) -> Geometry {
         guard fit == .pad && image.width != image.height else {
-            return Geometry(sourceWidth: image.width, sourceHeight: image.height, offsetX: 0, offsetY: 0, width: width, height: height)
+            return Geometry(sourceWidth: image.width, sourceHeight: image.height, offsetX: 0, offsetY: 0, width: width, height: height,
+                            imageWidth: image.width, imageHeight: image.height)
         }
         // Resample the virtual black square directly: source taps outside the crop read 0.
         let side = max(image.width, image.height)
         return Geometry(sourceWidth: side, sourceHeight: side, offsetX: (side - image.width) / 2, offsetY: (side - image.height) / 2,
-                        width: width, height: height)
+                        width: width, height: height, imageWidth: image.width, imageHeight: image.height)
     }
 
     /// Writes `image` (already `width × height`) as planar floats `[3, height, width]` scaled by `scale`.
@@ -194,7 +197,7 @@ public struct Preprocessing: Codable, Equatable, Sendable {
     static func referenceAreaResize(_ image: RGBImage, width: Int, height: Int, sourceWidth: Int? = nil, sourceHeight: Int? = nil,
                            offsetX: Int = 0, offsetY: Int = 0) -> RGBImage {
         let sw = sourceWidth ?? image.width, sh = sourceHeight ?? image.height
-        if sw == width && sh == height && offsetX == 0 && offsetY == 0 { return image }
+        if image.width == width && image.height == height && sw == width && sh == height { return image }
         let tx = ReferenceTaps(from: sw, to: width, offset: offsetX, limit: image.width)
         let ty = ReferenceTaps(from: sh, to: height, offset: offsetY, limit: image.height)
         var rows = [Float](repeating: 0, count: image.height * width * 3)

@@ -64,7 +64,10 @@ struct DataTests {
     /// same bytes for every geometry, so training inputs and inference inputs did not change.
     @Test func fastResizeEqualsReference() {
         var rng = SeededGenerator(seed: 17)
-        let sizes = [(80, 60), (60, 80), (48, 48), (47, 13), (13, 47), (150, 149), (5, 3), (1, 1), (96, 96), (31, 200), (49, 48)]
+        // (47, 48), (48, 47), (49, 50), (15, 16): padding one pixel puts the crop at offset 0 in a square of the
+        // output's size, which is not the identity.
+        let sizes = [(80, 60), (60, 80), (48, 48), (47, 13), (13, 47), (150, 149), (5, 3), (1, 1), (96, 96), (31, 200), (49, 48),
+                     (47, 48), (48, 47), (49, 50), (15, 16)]
         for (w, h) in sizes {
             let image = RGBImage(width: w, height: h, pixels: (0 ..< w * h * 3).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
             for fit in Preprocessing.Fit.allCases {
@@ -76,12 +79,26 @@ struct DataTests {
                                                                      offsetY: pad ? (side - h) / 2 : 0)
                     let fast = pre.resize(image, width: ow, height: oh)
                     #expect(fast == expected, "\(w)×\(h) \(fit) → \(ow)×\(oh)")
+                    #expect(fast.width == ow && fast.height == oh && fast.pixels.count == 3 * ow * oh, "\(w)×\(h) \(fit) → \(ow)×\(oh) size")
                     var viaPlanar = [Float](repeating: 0, count: 3 * ow * oh), fused = viaPlanar
                     pre.planar(expected, into: &viaPlanar)
                     fused.withUnsafeMutableBufferPointer { pre.input(image, width: ow, height: oh, into: $0.baseAddress!) }
                     #expect(fused == viaPlanar, "\(w)×\(h) \(fit) → \(ow)×\(oh) planar")
                 }
             }
+        }
+    }
+
+    /// A 47×48 crop padded to 48×48 keeps its pixels where they are and gains one black column (it was
+    /// once taken for the identity and read past its end).
+    @Test func oneColumnShortCropIsPadded() {
+        var rng = SeededGenerator(seed: 3)
+        let image = RGBImage(width: 47, height: 48, pixels: (0 ..< 47 * 48 * 3).map { _ in UInt8(1 + rng.next() % 255) })
+        let out = Preprocessing(fit: .pad).resize(image, width: 48, height: 48)
+        #expect(out.width == 48 && out.height == 48)
+        for y in 0 ..< 48 {
+            for x in 0 ..< 47 { #expect(out[x, y] == image[x, y]) }
+            #expect(out[47, y] == (0, 0, 0))
         }
     }
 
