@@ -55,6 +55,19 @@ public struct LabelledFolder: Sendable {
         self.ungrouped = ungrouped
     }
 
+    /// This data set under `names` (a model's classes) when its class folders are those classes in any
+    /// case, labels renumbered in that order; `nil` when the classes differ. Does not list the folder again.
+    public func adopting(classNames names: [String]) -> LabelledFolder? {
+        guard Set(classNames.map { $0.lowercased() }) == Set(names.map { $0.lowercased() }), names.count == classNames.count else { return nil }
+        let map = classNames.map { c in names.firstIndex { $0.lowercased() == c.lowercased() }! }
+        return LabelledFolder(root: root, classNames: names, entries: entries.map { Entry(path: $0.path, label: map[$0.label], group: $0.group) },
+                              ungrouped: ungrouped)
+    }
+
+    private init(root: String, classNames: [String], entries: [Entry], ungrouped: Int) {
+        self.root = root; self.classNames = classNames; self.entries = entries; self.ungrouped = ungrouped
+    }
+
     /// Images per class.
     public var classCounts: [Int] {
         var c = [Int](repeating: 0, count: classNames.count)

@@ -54,14 +54,7 @@ struct Analyze: ParsableCommand {
     @Option(help: "Red cells per µL of blood, to convert parasitemia into parasites/µL.")
     var redCellsPerMicrolitre = 5.0e6
 
-    @Option(help: ArgumentHelp("Classifier model (.smnet); default: the bundled model.", valueName: "file"))
-    var model: String?
-
-    @Option(help: "Probability at or above which a cell is called parasitized (default: the model's own, see MODEL.md).")
-    var threshold: Double?
-
-    @Flag(help: "Only find and count cells; do not classify them.")
-    var noClassify = false
+    @OptionGroup var classification: ClassifierOptions
 
     @Flag(help: "Tint each parasitized cell in the overlays with its Grad-CAM heatmap.")
     var heatmaps = false
@@ -83,13 +76,10 @@ struct Analyze: ParsableCommand {
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if targetCells < 1 { throw ValidationError("--target-cells must be at least 1") }
         if !(redCellsPerMicrolitre > 0) { throw ValidationError("--red-cells-per-microlitre must be positive") }
-        if let t = threshold, !(t > 0 && t <= 1) { throw ValidationError("--threshold must be in (0, 1]") }
         if samplesRoot != nil && sample != nil { throw ValidationError("--sample and --samples-root cannot be used together") }
         if samplesRoot == nil && images.isEmpty { throw ValidationError("give at least one image or folder (or --samples-root)") }
         if samplesRoot != nil && !images.isEmpty { throw ValidationError("with --samples-root, give no other images") }
-        if noClassify && (model != nil || threshold != nil || heatmaps) {
-            throw ValidationError("--no-classify cannot be combined with --model, --threshold or --heatmaps")
-        }
+        if classification.noClassify && heatmaps { throw ValidationError("--no-classify cannot be combined with --heatmaps") }
     }
 
     func run() throws {
@@ -102,19 +92,10 @@ struct Analyze: ParsableCommand {
         } else {
             groups.append((sample ?? "", try expandInputs(images), sample == nil ? nil : targetCells))
         }
-        let classifier: CellClassifier?
-        let modelName: String?
-        if noClassify {
-            classifier = nil
-            modelName = nil
-        } else {
-            classifier = try model.map { try CellClassifier(contentsOf: $0) } ?? CellClassifier.bundled()
-            modelName = model ?? "bundled (\(CellClassifier.bundledPath.map { ($0 as NSString).lastPathComponent } ?? "cells.smnet"))"
-            guard classifier?.positiveClassIndex != nil else {
-                throw PipelineError("\(model ?? "bundled model"): the model has no 'parasitized' class")
-            }
-        }
-        let decision = threshold ?? (model == nil ? CellClassifier.bundledThreshold : 0.5)
+        let classifier = try classification.load()
+        let modelName = classifier == nil ? nil
+            : classification.model ?? "bundled (\(CellClassifier.bundledPath.map { ($0 as NSString).lastPathComponent } ?? "cells.smnet"))"
+        let decision = classification.decision
         let analyzer = FieldAnalyzer(segmenter: CellSegmenter(parameters: SegmentationParameters(cellDiameter: cellDiameter)),
                                      classifier: classifier, threshold: decision)
         let folder = try OutputFolder(path: out)

@@ -100,13 +100,9 @@ struct Train: ParsableCommand {
         let started = Date()
         let groupKey = try GroupKey(pattern: groupPattern)
         let checkpointPath = out + ".checkpoint"
+        // Class folders named as a resumed or --init model's classes in any case (`smear crops` writes
+        // `parasitized`, NIH has `Parasitized`) take the model's names and order.
         let listed = try LabelledFolder(root: dataset, groupKey: groupKey)
-        /// The data set under `names` when its class folders are those classes in any case (`smear crops`
-        /// writes `parasitized`, NIH has `Parasitized`): labels then follow the model's order.
-        func adopting(_ names: [String]) throws -> LabelledFolder {
-            Set(listed.classNames.map { $0.lowercased() }) == Set(names.map { $0.lowercased() })
-                ? try LabelledFolder(root: dataset, groupKey: groupKey, classNames: names) : listed
-        }
 
         // Model: resumed, fine-tuned from --init, or new.
         var resumeState: (ModelFile.Checkpoint, [Float])?
@@ -115,12 +111,12 @@ struct Train: ParsableCommand {
         if resume {
             let (m, state) = try ModelFile.load(path: checkpointPath)
             guard let state else { throw ValidationError("\(checkpointPath): not a checkpoint") }
-            folder = try adopting(m.classNames)
+            folder = listed.adopting(classNames: m.classNames) ?? listed
             guard m.classNames == folder.classNames else { throw ValidationError("\(checkpointPath): classes \(m.classNames) differ from the data set's \(folder.classNames)") }
             model = m; resumeState = state
         } else if let initModel {
             let (source, _) = try ModelFile.load(path: initModel)
-            folder = try adopting(source.classNames)
+            folder = listed.adopting(classNames: source.classNames) ?? listed
             model = fineTuneStart(from: source, path: initModel, classNames: folder.classNames)
         } else {
             folder = listed

@@ -36,14 +36,7 @@ struct Validate: ParsableCommand {
     @Option(help: "Typical red-cell diameter in pixels (default: estimated from each image).")
     var cellDiameter: Double?
 
-    @Option(help: ArgumentHelp("Classifier model (.smnet); default: the bundled model.", valueName: "file"))
-    var model: String?
-
-    @Option(help: "Probability at or above which a cell is called parasitized (default: the model's own).")
-    var threshold: Double?
-
-    @Flag(help: "Compare the cell count only; do not classify cells.")
-    var noClassify = false
+    @OptionGroup var classification: ClassifierOptions
 
     @Flag(help: "Print only the overall figures, not one line per image.")
     var summary = false
@@ -59,8 +52,8 @@ struct Validate: ParsableCommand {
         let paths = try expandInputs([imagesDir]).filter { annotations[($0 as NSString).lastPathComponent] != nil }
         guard !paths.isEmpty else { throw PipelineError("\(imagesDir): no image in this folder is named in \(truth)") }
         let folder = try out.map { try OutputFolder(path: $0) }
-        let classifier = noClassify ? nil : try model.map { try CellClassifier(contentsOf: $0) } ?? CellClassifier.bundled()
-        let decision = threshold ?? (model == nil ? CellClassifier.bundledThreshold : 0.5)
+        let classifier = try classification.load()
+        let decision = classification.decision
         let analyzer = FieldAnalyzer(segmenter: CellSegmenter(parameters: SegmentationParameters(cellDiameter: cellDiameter)),
                                      classifier: classifier, threshold: decision)
         let overlayNames = uniqueOverlayNames(paths)
@@ -98,7 +91,7 @@ struct Validate: ParsableCommand {
             }
         }
         let report = ValidationReport(version: smearVersion, summary: ValidationSummary(fields: fields), failures: failures,
-                                      classifier: classifier == nil ? nil : (model ?? "bundled"), threshold: classifier == nil ? nil : decision)
+                                      classifier: classifier == nil ? nil : (classification.model ?? "bundled"), threshold: classifier == nil ? nil : decision)
         let json = try report.json()
         if let folder {
             try folder.write(json, to: "validation.json")

@@ -44,6 +44,9 @@ struct DataTests {
         let byModel = try LabelledFolder(root: fixtureCells, groupKey: GroupKey(), classNames: ["uninfected", "PARASITIZED"])
         #expect(byModel.classNames == ["uninfected", "PARASITIZED"])
         #expect(byModel.classCounts == [9, 8])
+        let adopted = try #require(folder.adopting(classNames: ["uninfected", "PARASITIZED"]))
+        #expect(adopted.classNames == byModel.classNames && adopted.entries.map(\.label) == byModel.entries.map(\.label))
+        #expect(folder.adopting(classNames: ["infected", "normal"]) == nil)
     }
 
     @Test func padToSquareThenAreaResize() {

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Classifier
+import Pipeline
+
+/// The classifier options that `analyze` and `validate` share, and the one rule for the decision
+/// threshold: the bundled model's own (`CellClassifier.bundledThreshold`), 0.5 for any other model.
+struct ClassifierOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Classifier model (.smnet); default: the bundled model.", valueName: "file"))
+    var model: String?
+
+    @Option(help: "Probability at or above which a cell is called parasitized (default: the model's own, see MODEL.md).")
+    var threshold: Double?
+
+    @Flag(help: "Only find and count cells; do not classify them.")
+    var noClassify = false
+
+    func validate() throws {
+        if let t = threshold, !(t > 0 && t <= 1) { throw ValidationError("--threshold must be in (0, 1]") }
+        if noClassify && (model != nil || threshold != nil) {
+            throw ValidationError("--no-classify cannot be combined with --model or --threshold")
+        }
+    }
+
+    /// The decision threshold in effect.
+    var decision: Double { threshold ?? (model == nil ? CellClassifier.bundledThreshold : 0.5) }
+
+    /// The classifier to run (nil with `--no-classify`); fails when the model cannot be loaded or has no
+    /// 'parasitized' class.
+    func load() throws -> CellClassifier? {
+        if noClassify { return nil }
+        let classifier = try model.map { try CellClassifier(contentsOf: $0) } ?? CellClassifier.bundled()
+        guard classifier.positiveClassIndex != nil else {
+            throw PipelineError("\(model ?? "bundled model"): the model has no 'parasitized' class")
+        }
+        return classifier
+    }
+}
