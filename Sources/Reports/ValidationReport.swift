@@ -2,8 +2,10 @@ import Foundation
 import Pipeline
 
 /// What `smear validate` prints and writes: per-field and overall agreement with the annotations.
-public struct ValidationReport: Codable, Sendable {
-    public struct Row: Codable, Sendable {
+/// Figures that have no value (no classifier ran, no annotations) are written as `null`, never left out,
+/// as in `report.json`.
+public struct ValidationReport: Encodable, Sendable {
+    public struct Row: Encodable, Sendable {
         public var image: String
         public var annotated: Int
         public var detected: Int
@@ -24,8 +26,34 @@ public struct ValidationReport: Codable, Sendable {
         public var falseNegatives: Int?
         public var trueNegatives: Int?
         public var falsePositives: Int?
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(image, forKey: .image)
+            try c.encode(annotated, forKey: .annotated)
+            try c.encode(detected, forKey: .detected)
+            try c.encode(matched, forKey: .matched)
+            try c.encode(recall, forKey: .recall)
+            try c.encode(precision, forKey: .precision)
+            try c.encode(countRatio, forKey: .countRatio)
+            try c.encode(leukocytesAnnotated, forKey: .leukocytesAnnotated)
+            try c.encode(leukocytesExcluded, forKey: .leukocytesExcluded)
+            try c.encode(leukocytesIdentified, forKey: .leukocytesIdentified)
+            try c.encode(predictedParasitemiaPercent, forKey: .predictedParasitemiaPercent)
+            try c.encode(annotatedParasitemiaPercent, forKey: .annotatedParasitemiaPercent)
+            try c.encode(parasitemiaAbsoluteErrorPercent, forKey: .parasitemiaAbsoluteErrorPercent)
+            try c.encode(truePositives, forKey: .truePositives)
+            try c.encode(falseNegatives, forKey: .falseNegatives)
+            try c.encode(trueNegatives, forKey: .trueNegatives)
+            try c.encode(falsePositives, forKey: .falsePositives)
+        }
+        enum CodingKeys: CodingKey {
+            case image, annotated, detected, matched, recall, precision, countRatio, leukocytesAnnotated,
+                 leukocytesExcluded, leukocytesIdentified, predictedParasitemiaPercent, annotatedParasitemiaPercent,
+                 parasitemiaAbsoluteErrorPercent, truePositives, falseNegatives, trueNegatives, falsePositives
+        }
     }
-    public struct Overall: Codable, Sendable {
+    public struct Overall: Encodable, Sendable {
         public var images: Int
         public var annotated: Int
         public var detected: Int
@@ -55,6 +83,40 @@ public struct ValidationReport: Codable, Sendable {
         public var medianAbsoluteParasitemiaErrorPercent: Double?
         /// Images with at least one cell called parasitized.
         public var imagesWithParasitizedCalls: Int?
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(images, forKey: .images)
+            try c.encode(annotated, forKey: .annotated)
+            try c.encode(detected, forKey: .detected)
+            try c.encode(matched, forKey: .matched)
+            try c.encode(recall, forKey: .recall)
+            try c.encode(precision, forKey: .precision)
+            try c.encode(countRatio, forKey: .countRatio)
+            try c.encode(denseThreshold, forKey: .denseThreshold)
+            try c.encode(denseImages, forKey: .denseImages)
+            try c.encode(denseCountRatio, forKey: .denseCountRatio)
+            try c.encode(leukocytesAnnotated, forKey: .leukocytesAnnotated)
+            try c.encode(leukocyteExclusionRate, forKey: .leukocyteExclusionRate)
+            try c.encode(leukocyteIdentificationRate, forKey: .leukocyteIdentificationRate)
+            try c.encode(sensitivity, forKey: .sensitivity)
+            try c.encode(specificity, forKey: .specificity)
+            try c.encode(truePositives, forKey: .truePositives)
+            try c.encode(falseNegatives, forKey: .falseNegatives)
+            try c.encode(trueNegatives, forKey: .trueNegatives)
+            try c.encode(falsePositives, forKey: .falsePositives)
+            try c.encode(predictedParasitemiaPercent, forKey: .predictedParasitemiaPercent)
+            try c.encode(annotatedParasitemiaPercent, forKey: .annotatedParasitemiaPercent)
+            try c.encode(medianAbsoluteParasitemiaErrorPercent, forKey: .medianAbsoluteParasitemiaErrorPercent)
+            try c.encode(imagesWithParasitizedCalls, forKey: .imagesWithParasitizedCalls)
+        }
+        enum CodingKeys: CodingKey {
+            case images, annotated, detected, matched, recall, precision, countRatio, denseThreshold, denseImages,
+                 denseCountRatio, leukocytesAnnotated, leukocyteExclusionRate, leukocyteIdentificationRate,
+                 sensitivity, specificity, truePositives, falseNegatives, trueNegatives, falsePositives,
+                 predictedParasitemiaPercent, annotatedParasitemiaPercent, medianAbsoluteParasitemiaErrorPercent,
+                 imagesWithParasitizedCalls
+        }
     }
     public var tool: AnalysisReport.Tool
     public var rules: String
@@ -65,6 +127,19 @@ public struct ValidationReport: Codable, Sendable {
     public var images: [Row]
     public var failures: [AnalysisReport.Failure]
     public var overall: Overall
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(tool, forKey: .tool)
+        try c.encode(rules, forKey: .rules)
+        try c.encode(classifier, forKey: .classifier)
+        try c.encode(threshold, forKey: .threshold)
+        try c.encode(classificationNote, forKey: .classificationNote)
+        try c.encode(images, forKey: .images)
+        try c.encode(failures, forKey: .failures)
+        try c.encode(overall, forKey: .overall)
+    }
+    enum CodingKeys: CodingKey { case tool, rules, classifier, threshold, classificationNote, images, failures, overall }
 
     public init(version: String, summary: ValidationSummary, failures: [AnalysisReport.Failure],
                 classifier: String? = nil, threshold: Double? = nil) {

@@ -160,6 +160,24 @@ struct ValidateTests {
         #expect(summary.stdoutText.hasPrefix("images 2, "))
     }
 
+    @Test("validation.json has the same keys with and without a classifier; figures without a value are null")
+    func stableKeys() throws {
+        let saved = try #require(validationRuns["bccd"])
+        let plain = smear(["validate", Fixture.images("bccd"), "--truth", Fixture.truth("bccd"), "--no-classify", "--json"])
+        #expect(plain.status == 0, "\(plain)")
+        let topKeys: Set = ["tool", "rules", "classifier", "threshold", "classification_note", "images", "failures", "overall"]
+        #expect(try jsonKeys(plain.stdout) == topKeys)
+        #expect(try jsonKeys(saved.files["validation.json"]) == topKeys)
+        for path in ["images", "overall"] {
+            #expect(try jsonKeys(plain.stdout, path) == jsonKeys(saved.files["validation.json"], path), "\(path)")
+        }
+        let object = try #require(try JSONSerialization.jsonObject(with: plain.stdout) as? [String: Any])
+        #expect(object["classifier"] is NSNull && object["threshold"] is NSNull)
+        let overall = try #require(object["overall"] as? [String: Any])
+        #expect(overall["sensitivity"] is NSNull && overall["images_with_parasitized_calls"] is NSNull)
+        #expect(overall["recall"] is Double)
+    }
+
     @Test("bad annotation files and image folders: one line naming the file, exit 1")
     func badInput() throws {
         let folder = makeTemporaryFolder()
