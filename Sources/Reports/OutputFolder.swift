@@ -40,22 +40,58 @@ public struct OutputFolder: Sendable {
     }
 
     /// Moves every staged file to its final place (replacing older ones), then removes the staging folder.
+    /// Files that the previous run into this folder wrote and this run did not (overlays of other fields)
+    /// are removed, so the folder shows one run only; files smear did not write are never touched.
+    /// The list of what a run wrote is kept in the hidden file `.smear-files`, one relative path per line.
     public func commit() throws {
         let fm = FileManager.default
-        guard let files = fm.enumerator(atPath: staging)?.compactMap({ $0 as? String }) else { return }
-        for relative in files.sorted() {
-            let source = (staging as NSString).appendingPathComponent(relative)
+        let files = (fm.enumerator(atPath: staging)?.compactMap { $0 as? String } ?? []).filter { relative in
             var isDirectory: ObjCBool = false
-            guard fm.fileExists(atPath: source, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
-            let target = (path as NSString).appendingPathComponent(relative)
-            do {
-                try fm.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                if rename(source, target) != 0 { throw OutputError(String(cString: strerror(errno))) }
-            } catch {
-                throw OutputError("\(target): cannot move into place (\(error))")
-            }
-        }
+            return fm.fileExists(atPath: (staging as NSString).appendingPathComponent(relative), isDirectory: &isDirectory)
+                && !isDirectory.boolValue
+        }.sorted()
+        let previous = previousRunFiles()
+        try write(Data(files.map { $0 + "\n" }.joined().utf8), to: Self.manifestName)
+        for relative in files { try moveIntoPlace(relative) }
+        for stale in previous.subtracting(files) { removeStale(stale) }
+        try moveIntoPlace(Self.manifestName)
         try? fm.removeItem(atPath: staging)
+    }
+
+    func moveIntoPlace(_ relative: String) throws {
+        let target = (path as NSString).appendingPathComponent(relative)
+        do {
+            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            if rename((staging as NSString).appendingPathComponent(relative), target) != 0 {
+                throw OutputError(String(cString: strerror(errno)))
+            }
+        } catch {
+            throw OutputError("\(target): cannot move into place (\(error))")
+        }
+    }
+
+    static let manifestName = ".smear-files"
+
+    /// The files listed by the last committed run, without entries that could point outside the folder.
+    func previousRunFiles() -> Set<String> {
+        guard let data = FileManager.default.contents(atPath: (path as NSString).appendingPathComponent(Self.manifestName))
+        else { return [] }
+        return Set(String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init).filter { line in
+            !line.hasPrefix("/") && !line.hasPrefix(".smear-") && !line.split(separator: "/").contains("..")
+        })
+    }
+
+    /// Removes one file of the previous run, and its folders up to `path` once they are empty.
+    func removeStale(_ relative: String) {
+        let fm = FileManager.default
+        var target = (path as NSString).appendingPathComponent(relative)
+        try? fm.removeItem(atPath: target)
+        while true {
+            target = (target as NSString).deletingLastPathComponent
+            guard target.count > path.count, (try? fm.contentsOfDirectory(atPath: target))?.isEmpty == true else { break }
+            try? fm.removeItem(atPath: target)
+        }
     }
 
     /// Removes the staging folder without touching the final files.

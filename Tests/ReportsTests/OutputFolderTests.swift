@@ -19,8 +19,43 @@ import Testing
         // Before the commit only the hidden staging folder exists.
         #expect(try FileManager.default.contentsOfDirectory(atPath: out).allSatisfy { $0.hasPrefix(".smear-staging-") })
         try folder.commit()
-        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == ["overlays", "report.json"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == [".smear-files", "overlays", "report.json"])
         #expect(FileManager.default.contents(atPath: out + "/overlays/x.png") == Data("b".utf8))
+    }
+
+    @Test func aSecondRunRemovesOnlyThePreviousRunsFilesItDoesNotWriteAgain() throws {
+        let root = Self.temporary()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let out = root + "/out"
+        let fm = FileManager.default
+        let first = try OutputFolder(path: out)
+        for name in ["report.json", "overlays/a.png", "overlays/b.png", "cells/b_cell_1.png"] {
+            try first.write(Data("1".utf8), to: name)
+        }
+        try first.commit()
+        fm.createFile(atPath: out + "/notes.txt", contents: Data("mine".utf8))
+        fm.createFile(atPath: out + "/overlays/mine.png", contents: Data("mine".utf8))
+        let second = try OutputFolder(path: out)
+        try second.write(Data("2".utf8), to: "report.json")
+        try second.write(Data("2".utf8), to: "overlays/a.png")
+        try second.commit()
+        #expect(try fm.contentsOfDirectory(atPath: out).sorted() == [".smear-files", "notes.txt", "overlays", "report.json"])
+        #expect(try fm.contentsOfDirectory(atPath: out + "/overlays").sorted() == ["a.png", "mine.png"])
+        #expect(fm.contents(atPath: out + "/overlays/a.png") == Data("2".utf8))
+        #expect(fm.contents(atPath: out + "/.smear-files") == Data("overlays/a.png\nreport.json\n".utf8))
+    }
+
+    @Test func aListEntryOutsideTheFolderIsIgnored() throws {
+        let root = Self.temporary()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let out = root + "/out"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: root + "/keep.txt", contents: Data())
+        FileManager.default.createFile(atPath: out + "/.smear-files", contents: Data("../keep.txt\n\(root)/keep.txt\n".utf8))
+        let folder = try OutputFolder(path: out)
+        try folder.write(Data(), to: "report.json")
+        try folder.commit()
+        #expect(FileManager.default.fileExists(atPath: root + "/keep.txt"))
     }
 
     @Test func aStaleStagingFolderIsRemovedAndAFileIsRefused() throws {

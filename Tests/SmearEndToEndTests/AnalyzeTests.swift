@@ -30,8 +30,11 @@ struct AnalyzeTests {
         let report = try Report.decode(result.files["report.json"])
         let pictures = report.cells.filter { $0.class == "parasitized" }.map { "cells/\(stem($0.image))_cell_\($0.id).png" }
         let folders = pictures.isEmpty ? [] : ["cells/"]
-        #expect(result.listing == (["cells.csv", "overlays/", "report.html", "report.json"] + folders + overlays + pictures).sorted())
-        #expect(!result.listing.contains { $0.hasPrefix(".") }, "a staging folder was left behind")
+        let written = (["cells.csv", "overlays/", "report.html", "report.json"] + folders + overlays + pictures).sorted()
+        #expect(result.listing == ([".smear-files"] + written).sorted())
+        #expect(!result.listing.contains { $0.hasPrefix(".smear-staging") }, "a staging folder was left behind")
+        // The hidden list of this run's files, which the next run into the folder replaces.
+        #expect(result.text(".smear-files") == written.filter { !$0.hasSuffix("/") }.map { $0 + "\n" }.joined())
     }
 
     @Test("report.json has the documented keys")
@@ -205,6 +208,21 @@ struct AnalyzeTests {
         #expect(Array(lines[n...]) == batchSummary(report, fields: n, out: result.out))
     }
 
+    @Test("a second run into the same folder leaves no overlay of the first run's other fields")
+    func reusedFolder() throws {
+        let folder = makeTemporaryFolder()
+        defer { removeTemporaryFolder(folder) }
+        let out = folder.appendingPathComponent("out").path
+        let first = smear(["analyze", Fixture.images("bccd"), "--no-classify", "--out", out])
+        #expect(first.status == 0, "\(first)")
+        #expect(folderListing(URL(fileURLWithPath: out + "/overlays")) == ["BloodImage_00002.png", "BloodImage_00006.png"])
+        let second = smear(["analyze", Fixture.images("bccd") + "/BloodImage_00006.jpg", "--no-classify", "--out", out])
+        #expect(second.status == 0, "\(second)")
+        #expect(folderListing(URL(fileURLWithPath: out + "/overlays")) == ["BloodImage_00006.png"])
+        let report = try Report.decode(try? Data(contentsOf: URL(fileURLWithPath: out + "/report.json")))
+        #expect(folderListing(URL(fileURLWithPath: out)) == expectedListing(report))
+    }
+
     @Test("one file: no progress line, nothing on stdout; --crops writes one crop per counted cell")
     func singleFile() throws {
         let folder = makeTemporaryFolder()
@@ -218,7 +236,7 @@ struct AnalyzeTests {
         #expect(run.stderrLines == batchSummary(report, fields: 1, out: out))
         #expect(report.images.map(\.file) == [file])
         let counted = report.cells.filter { $0.status == "counted" }.map { "BloodImage_00006_cell_\($0.id).png" }
-        #expect(folderListing(URL(fileURLWithPath: crops)) == counted.sorted())
+        #expect(folderListing(URL(fileURLWithPath: crops)) == ([".smear-files"] + counted).sorted())
         let crop = try ImageCodecs.read(path: crops + "/" + counted[0])
         let cell = report.cells.first { $0.status == "counted" }!
         #expect(crop.width == cell.width && crop.height == cell.height)
