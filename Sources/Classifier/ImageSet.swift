@@ -13,25 +13,26 @@ public struct ImageSet: Sendable {
     public var bytesPerImage: Int { width * height * 3 }
 
     /// Decodes `entries` on all cores and applies `preprocessing.resize`. Unreadable files are an error
-    /// naming the file. Peak memory: the output plus one decoded image per thread.
+    /// naming the file. Peak memory: the output (decoded straight into it) plus one decoded image per thread.
     public init(entries: [LabelledFolder.Entry], preprocessing: Preprocessing, width: Int, height: Int) throws {
         self.width = width; self.height = height
         let per = width * height * 3, n = entries.count
-        let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, n * per))
-        defer { buffer.deallocate() }
+        var pixels = [UInt8](repeating: 0, count: n * per)
         let failures = FailureList()
-        nonisolated(unsafe) let out = buffer
-        DispatchQueue.concurrentPerform(iterations: max(1, ProcessInfo.processInfo.activeProcessorCount * 4)) { part in
+        pixels.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let out = buffer
             let parts = max(1, ProcessInfo.processInfo.activeProcessorCount * 4)
-            for i in stride(from: part, to: n, by: parts) {
-                do {
-                    let image = preprocessing.resize(try ImageCodecs.read(path: entries[i].path), width: width, height: height)
-                    image.pixels.withUnsafeBufferPointer { (out.baseAddress! + i * per).update(from: $0.baseAddress!, count: per) }
-                } catch { failures.add("\(error)") }
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                for i in stride(from: part, to: n, by: parts) {
+                    do {
+                        let image = preprocessing.resize(try ImageCodecs.read(path: entries[i].path), width: width, height: height)
+                        image.pixels.withUnsafeBufferPointer { (out.baseAddress! + i * per).update(from: $0.baseAddress!, count: per) }
+                    } catch { failures.add("\(error)") }
+                }
             }
         }
         if let first = failures.first { throw DatasetError(description: first) }
-        pixels = Array(UnsafeBufferPointer(start: buffer.baseAddress, count: n * per))
+        self.pixels = pixels
         labels = entries.map(\.label)
         groups = entries.map(\.group)
         paths = entries.map(\.path)
