@@ -535,32 +535,13 @@ public final class Conv2D: Layer {
     /// 50-, 25- and 12-wide maps); strided maps go through the padded planes (no per-element gather tests).
     private var usesShiftedPlanes: Bool { preservesSize }
 
-    /// `im2col` for same-size stride-1 convolutions (any other geometry uses the general loop): each row of
-    /// `col` is the plane shifted by (ky − p)·W + (kx − p), one contiguous copy, then the taps that wrapped
-    /// around a row edge or fell outside are zeroed.
+    /// `im2col` of the whole map. Same-size stride-1 convolutions use the shifted planes of the row-range
+    /// version above over all rows; any other geometry the general bounds-testing loop, which the tests keep
+    /// as the reference for `paddedIm2col`.
     func shiftedIm2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int) {
         let h = inputShape.height, w = inputShape.width, oh = outputShape.height, ow = outputShape.width
         let k = kernel, s = stride, p = padding
-        if preservesSize {
-            // Each row is the plane shifted by d = dy·w + dx: one contiguous copy, then zero the taps that
-            // fell outside the image (rows above/below via the copy range, columns via a fix-up).
-            let hw = h * w
-            for c in 0 ..< inputShape.channels {
-                let plane = x + c * hw
-                for ky in 0 ..< k {
-                    for kx in 0 ..< k {
-                        let row = col + ((c * k + ky) * k + kx) * ld
-                        let dx = kx - p, d = (ky - p) * w + dx
-                        let lo = min(hw, max(0, -d)), hi = max(lo, min(hw, hw - d))
-                        for j in 0 ..< lo { row[j] = 0 }
-                        (row + lo).update(from: plane + lo + d, count: hi - lo)
-                        for j in hi ..< hw { row[j] = 0 }
-                        zeroOutsideColumns(row, dx)
-                    }
-                }
-            }
-            return
-        }
+        if preservesSize { shiftedIm2col(x, col, ld: ld, rows: 0 ..< h); return }
         for c in 0 ..< inputShape.channels {
             let plane = x + c * h * w
             for ky in 0 ..< k {
