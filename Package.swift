@@ -9,9 +9,12 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "smear", targets: ["smear"]),
+        // The library stages, for the fuzz targets in Fuzz/ (a separate package built with libFuzzer).
+        .library(name: "SmearLibrary", targets: ["ImageCodecs", "Segmentation", "NeuralNetwork", "Classifier", "Pipeline", "Reports"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
     ],
     targets: [
         // System libraries (Debian: libpng-dev, libturbojpeg0-dev, libtiff-dev, zlib1g-dev, libopenblas-dev,
@@ -45,7 +48,8 @@ let package = Package(
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork"]),
         .testTarget(name: "ClassifierTests", dependencies: ["Classifier", "NeuralNetwork", "ImageCodecs"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Segmentation", "ImageCodecs"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Pipeline", "ImageCodecs"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Pipeline", "ImageCodecs", "Segmentation",
+                                                        .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "SmearEndToEndTests", dependencies: ["ImageCodecs"]),
     ]
 )
