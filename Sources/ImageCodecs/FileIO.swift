@@ -6,8 +6,14 @@ import Darwin
 
 /// Whole-file reads and writes with POSIX calls, reporting failures as `ImageError`s that name `file`.
 enum FileIO {
-    /// The complete contents of the file at `path`. Throws `.unreadable` (with the system's reason).
-    /// Cost: one allocation of the file's size and one pass of `read` calls.
+    /// Largest file read whole: 1 GiB, more than any field image (a 100-megapixel RGB TIFF
+    /// uncompressed is 300 MB), so that a huge or endless input cannot exhaust memory.
+    static let maxFileBytes = 1 << 30
+
+    /// The complete contents of the regular file at `path`. Throws `.unreadable` (with the system's
+    /// reason, or when the path is not a regular file such as a folder, a device or a pipe) and
+    /// `.tooLarge` beyond `maxFileBytes`. Cost: one allocation of the file's size and one pass of
+    /// `read` calls.
     static func readAll(path: String, file: String) throws(ImageError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw ImageError(.unreadable, file: file, "cannot open: \(lastErrorText())") }
@@ -17,6 +23,10 @@ enum FileIO {
         if (info.st_mode & S_IFMT) == S_IFDIR {
             throw ImageError(.unreadable, file: file, "cannot read: Is a directory")
         }
+        if (info.st_mode & S_IFMT) != S_IFREG {
+            throw ImageError(.unreadable, file: file, "cannot read: not a regular file (a device, pipe or socket)")
+        }
+        if Int(info.st_size) > maxFileBytes { throw tooLarge(file) }
         // One spare byte so that reaching end-of-file needs no reallocation; grows only if the file
         // is longer than fstat said (a file being appended to, or a pipe).
         var bytes = [UInt8](repeating: 0, count: max(Int(info.st_size), 0) + 1)
@@ -30,6 +40,7 @@ enum FileIO {
             }
             if n == 0 { break }
             filled += n
+            if filled > maxFileBytes { throw tooLarge(file) }
         }
         bytes.removeLast(bytes.count - filled)
         return bytes
@@ -57,6 +68,10 @@ enum FileIO {
     static func displayName(_ path: String) -> String {
         let last = path.split(separator: "/", omittingEmptySubsequences: true).last
         return last.map(String.init) ?? path
+    }
+
+    private static func tooLarge(_ file: String) -> ImageError {
+        ImageError(.tooLarge, file: file, "file too large (over \(maxFileBytes >> 30) GiB)")
     }
 
     private static func lastErrorText() -> String { String(cString: strerror(errno)) }

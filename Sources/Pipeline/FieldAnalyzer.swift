@@ -88,16 +88,16 @@ public struct FieldAnalyzer: Sendable {
 }
 
 /// Expands command-line inputs: files are kept as given, folders become every image file directly
-/// inside them (PNG, JPEG, TIFF by extension, hidden files skipped), in name order.
+/// inside them (PNG, JPEG, TIFF by extension, hidden files skipped), in name order. An input that
+/// cannot be used is an error naming it and the reason (missing, a broken or looping symbolic link,
+/// no permission, a folder without images).
 public func expandInputs(_ inputs: [String]) throws(PipelineError) -> [String] {
     var paths: [String] = []
     let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "tif", "tiff"]
     for input in inputs {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
-            throw PipelineError("\(input): no such file or folder")
-        }
-        if isDirectory.boolValue {
+        var info = stat()
+        guard stat(input, &info) == 0 else { throw PipelineError("\(input): \(unusablePathReason(input))") }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
             let names: [String]
             do {
                 names = try FileManager.default.contentsOfDirectory(atPath: input)
@@ -113,6 +113,19 @@ public func expandInputs(_ inputs: [String]) throws(PipelineError) -> [String] {
         }
     }
     return paths
+}
+
+/// Why `stat(path)` just failed, in words (reads `errno`).
+func unusablePathReason(_ path: String) -> String {
+    let error = errno
+    var info = stat()
+    switch error {
+    case ENOENT where lstat(path, &info) == 0: return "a symbolic link to something that does not exist"
+    case ENOENT: return "no such file or folder"
+    case ELOOP: return "a loop of symbolic links"
+    case ENOTDIR: return "a part of the path is a file, not a folder"
+    default: return String(cString: strerror(error)).lowercased()
+    }
 }
 
 /// Runs `body` for indices `0..<count` on up to `threads` threads and returns the results in index

@@ -36,11 +36,13 @@ public struct SampleCount: Sendable {
 /// Analyses fields in order, `threads` at a time, calling `accept` (in order) for each field that
 /// counts towards the sample; with a `target`, stops after the field in which the count of counted
 /// cells reaches it (fields analysed alongside beyond that one are dropped unseen). `accept` may run
-/// on several threads at once for fields of the same wave. Returns the accepted fields and the
-/// failures (path, message) in input order.
+/// on several threads at once for fields of the same wave. A `PipelineError` from `accept` fails
+/// that field only; any other error (e.g. the output folder cannot be written) stops the run and is
+/// rethrown once the wave in progress is done. Returns the accepted fields and the failures (path,
+/// message) in input order.
 public func analyzeInOrder(_ paths: [String], analyzer: FieldAnalyzer, target: Int?, threads: Int,
-                           accept: @Sendable (FieldAnalysis, RGBImage) throws(PipelineError) -> Void,
-                           progress: @Sendable (String) -> Void = { _ in })
+                           accept: @Sendable (FieldAnalysis, RGBImage) throws -> Void,
+                           progress: @Sendable (String) -> Void = { _ in }) throws
     -> (fields: [FieldAnalysis], failures: [(path: String, message: String)]) {
     var fields: [FieldAnalysis] = []
     var failures: [(path: String, message: String)] = []
@@ -67,11 +69,15 @@ public func analyzeInOrder(_ paths: [String], analyzer: FieldAnalyzer, target: I
             progress(slice[i])
         }
         let accepted = kept
-        let outcomes = parallelMap(count: accepted.count, threads: threads) { i -> PipelineError? in
-            do throws(PipelineError) { try accept(accepted[i].0, accepted[i].1); return nil } catch { return error }
+        let outcomes = parallelMap(count: accepted.count, threads: threads) { i -> (any Error)? in
+            do { try accept(accepted[i].0, accepted[i].1); return nil } catch { return error }
         }
         for (pair, error) in zip(kept, outcomes) {
-            if let error { failures.append((pair.0.path, error.description)) } else { fields.append(pair.0) }
+            switch error {
+            case nil: fields.append(pair.0)
+            case let fieldError as PipelineError: failures.append((pair.0.path, fieldError.description))
+            case let runError?: throw runError
+            }
         }
     }
     return (fields, failures)

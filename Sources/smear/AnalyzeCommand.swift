@@ -68,6 +68,8 @@ struct Analyze: ParsableCommand {
     @Flag(help: "Print report.json to standard output as well.")
     var json = false
 
+    @OptionGroup var output: OutputOptions
+
     @Option(help: "Threads to use.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -98,8 +100,11 @@ struct Analyze: ParsableCommand {
         let decision = classification.decision
         let analyzer = FieldAnalyzer(segmenter: CellSegmenter(parameters: SegmentationParameters(cellDiameter: cellDiameter)),
                                      classifier: classifier, threshold: decision)
-        let folder = try OutputFolder(path: out)
-        let cropFolder = try crops.map { try OutputFolder(path: $0) }
+        let folder = try output.open(out)
+        let cropFolder = try crops.map { path throws -> OutputFolder in
+            guard !sameFolder(path, out) else { throw ValidationError("--crops must name another folder than --out") }
+            return try output.open(path)
+        }
         let allPaths = groups.flatMap(\.paths)
         let overlayNames = Dictionary(zip(allPaths, uniqueOverlayNames(allPaths)), uniquingKeysWith: { a, _ in a })
         let gallery = ParasitizedGallery()
@@ -109,7 +114,7 @@ struct Analyze: ParsableCommand {
         var samples: [SampleCount] = []
         var failures: [AnalysisReport.Failure] = []
         for group in groups {
-            let (fields, failed) = analyzeInOrder(group.paths, analyzer: analyzer, target: group.target, threads: threads, accept: { (field, image) throws(PipelineError) in
+            let (fields, failed) = try analyzeInOrder(group.paths, analyzer: analyzer, target: group.target, threads: threads, accept: { field, image in
                 var maps: [Int: [Float]] = [:]
                 if wantHeatmaps, let classifier, let positive = classifier.positiveClassIndex {
                     for object in field.segmentation.objects where field.calls[object.id]?.parasitized == true {
@@ -117,17 +122,13 @@ struct Analyze: ParsableCommand {
                     }
                 }
                 let overlay = Overlay.render(image, name: field.name, segmentation: field.segmentation, calls: field.calls, heatmaps: maps)
-                do {
-                    try folder.write(Data(ImageCodecs.encodePNG(overlay)), to: overlayNames[field.path]!)
-                    try gallery.add(field: field, image: image, overlay: overlayNames[field.path]!, to: folder)
-                    if let cropFolder {
-                        let stem = (field.name as NSString).deletingPathExtension
-                        for object in field.segmentation.objects where object.status == .counted {
-                            try cropFolder.write(Data(ImageCodecs.encodePNG(object.crop(from: image))), to: "\(stem)_cell_\(object.id).png")
-                        }
+                try folder.write(Data(encodePNG(overlay, field: field)), to: overlayNames[field.path]!)
+                try gallery.add(field: field, image: image, overlay: overlayNames[field.path]!, to: folder)
+                if let cropFolder {
+                    let stem = (field.name as NSString).deletingPathExtension
+                    for object in field.segmentation.objects where object.status == .counted {
+                        try cropFolder.write(Data(encodePNG(object.crop(from: image), field: field)), to: "\(stem)_cell_\(object.id).png")
                     }
-                } catch {
-                    throw PipelineError("\(field.name): \(error)")
                 }
             }, progress: { progress.step($0) })
             samples.append(SampleCount(name: group.name, fields: fields, fieldsAvailable: group.paths.count,
@@ -154,6 +155,13 @@ struct Analyze: ParsableCommand {
         if self.json { FileHandle.standardOutput.write(json) }
         FileHandle.standardError.write(Data(summary(report).utf8))
         if !failures.isEmpty { throw ExitCode(1) }
+    }
+
+    /// Whether two paths name the same folder (once both exist).
+    func sameFolder(_ a: String, _ b: String) -> Bool {
+        guard let ra = realpath(a, nil), let rb = realpath(b, nil) else { return false }
+        defer { free(ra); free(rb) }
+        return strcmp(ra, rb) == 0
     }
 
     /// The sub-folders of `root`, in name order.
@@ -205,4 +213,9 @@ func uniqueOverlayNames(_ paths: [String]) -> [String] {
         let n = used[stem]!
         return "overlays/" + (n == 1 ? stem : "\(stem)-\(n)") + ".png"
     }
+}
+
+/// Encodes a picture of `field` as PNG; a failure (an empty picture) fails that field.
+func encodePNG(_ image: RGBImage, field: FieldAnalysis) throws(PipelineError) -> [UInt8] {
+    do { return try ImageCodecs.encodePNG(image) } catch { throw PipelineError("\(field.name): \(error)") }
 }

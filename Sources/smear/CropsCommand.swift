@@ -32,16 +32,18 @@ struct Crops: ParsableCommand {
     @Option(help: "Threads to use.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @OptionGroup var output: OutputOptions
+
     func run() throws {
         let annotations = try Annotation.load(csv: truth)
         let paths = try expandInputs([imagesDir]).filter { annotations[($0 as NSString).lastPathComponent] != nil }
         guard !paths.isEmpty else { throw PipelineError("\(imagesDir): no image in this folder is named in \(truth)") }
-        let folder = try OutputFolder(path: out)
+        let folder = try output.open(out)
         let analyzer = FieldAnalyzer(segmenter: CellSegmenter(parameters: SegmentationParameters(cellDiameter: cellDiameter)))
         let progress = Progress(total: paths.count, enabled: true)
-        let results = parallelMap(count: paths.count, threads: threads) { i -> Result<[String: Int], PipelineError> in
+        let results = parallelMap(count: paths.count, threads: threads) { i -> Result<[String: Int], any Error> in
             defer { progress.step(paths[i]) }
-            do throws(PipelineError) {
+            do {
                 let (field, image) = try analyzer.analyze(path: paths[i])
                 let truth = annotations[field.name] ?? []
                 let validation = FieldValidation(image: field.name, segmentation: field.segmentation, annotations: truth)
@@ -51,12 +53,8 @@ struct Crops: ParsableCommand {
                     let kind = truth[pair.annotation].kind
                     guard kind == .parasitized || kind == .uninfected,
                           let object = field.segmentation.objects.first(where: { $0.id == pair.detection }) else { continue }
-                    do {
-                        try folder.write(Data(ImageCodecs.encodePNG(object.crop(from: image))),
-                                         to: "\(kind.rawValue)/\(stem)_cell_\(object.id).png")
-                    } catch {
-                        throw PipelineError("\(field.name): \(error)")
-                    }
+                    try folder.write(Data(encodePNG(object.crop(from: image), field: field)),
+                                     to: "\(kind.rawValue)/\(stem)_cell_\(object.id).png")
                     written[kind.rawValue, default: 0] += 1
                 }
                 return .success(written)
@@ -65,12 +63,13 @@ struct Crops: ParsableCommand {
             }
         }
         progress.finish()
+        try throwOutputError(results)
         var totals: [String: Int] = [:]
         var failed = 0
         for r in results {
             switch r {
             case .success(let counts): totals.merge(counts, uniquingKeysWith: +)
-            case .failure(let e): printError(e.description); failed += 1
+            case .failure(let e): printError("\(e)"); failed += 1
             }
         }
         try folder.commit()

@@ -6,4 +6,9 @@ struct Smear: ParsableCommand {
         commandName: "smear",
         abstract: "Count red blood cells and malaria parasites in photographs of Giemsa-stained thin blood smears.",
         subcommands: [Analyze.self, Validate.self, Crops.self, Train.self, Evaluate.self, Classify.self])
+
+    static func main() {
+        Interruption.install()
+        main(nil)
+    }
 }

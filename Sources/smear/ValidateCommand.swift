@@ -47,20 +47,22 @@ struct Validate: ParsableCommand {
     @Option(help: "Threads to use.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @OptionGroup var output: OutputOptions
+
     func run() throws {
         let annotations = try Annotation.load(csv: truth)
         let paths = try expandInputs([imagesDir]).filter { annotations[($0 as NSString).lastPathComponent] != nil }
         guard !paths.isEmpty else { throw PipelineError("\(imagesDir): no image in this folder is named in \(truth)") }
-        let folder = try out.map { try OutputFolder(path: $0) }
+        let folder = try out.map { try output.open($0) }
         let classifier = try classification.load()
         let decision = classification.decision
         let analyzer = FieldAnalyzer(segmenter: CellSegmenter(parameters: SegmentationParameters(cellDiameter: cellDiameter)),
                                      classifier: classifier, threshold: decision)
         let overlayNames = uniqueOverlayNames(paths)
         let progress = Progress(total: paths.count, enabled: true)
-        let results = parallelMap(count: paths.count, threads: threads) { i -> Result<FieldValidation, PipelineError> in
+        let results = parallelMap(count: paths.count, threads: threads) { i -> Result<FieldValidation, any Error> in
             defer { progress.step(paths[i]) }
-            do throws(PipelineError) {
+            do {
                 let (field, image) = try analyzer.analyze(path: paths[i])
                 let truth = annotations[field.name] ?? []
                 let validation = FieldValidation(image: field.name, segmentation: field.segmentation, annotations: truth,
@@ -68,11 +70,7 @@ struct Validate: ParsableCommand {
                 if let folder {
                     let overlay = Overlay.renderValidation(image, name: field.name, segmentation: field.segmentation,
                                                            annotations: truth, validation: validation)
-                    do {
-                        try folder.write(Data(ImageCodecs.encodePNG(overlay)), to: overlayNames[i])
-                    } catch {
-                        throw PipelineError("\(field.name): \(error)")
-                    }
+                    try folder.write(Data(encodePNG(overlay, field: field)), to: overlayNames[i])
                 }
                 return .success(validation)
             } catch {
@@ -80,14 +78,15 @@ struct Validate: ParsableCommand {
             }
         }
         progress.finish()
+        try throwOutputError(results)
         var fields: [FieldValidation] = []
         var failures: [AnalysisReport.Failure] = []
         for (i, r) in results.enumerated() {
             switch r {
             case .success(let v): fields.append(v)
             case .failure(let e):
-                failures.append(AnalysisReport.Failure(file: paths[i], error: e.description))
-                printError(e.description)
+                failures.append(AnalysisReport.Failure(file: paths[i], error: "\(e)"))
+                printError("\(e)")
             }
         }
         let report = ValidationReport(version: smearVersion, summary: ValidationSummary(fields: fields), failures: failures,

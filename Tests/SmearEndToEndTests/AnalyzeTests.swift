@@ -31,7 +31,7 @@ struct AnalyzeTests {
         let pictures = report.cells.filter { $0.class == "parasitized" }.map { "cells/\(stem($0.image))_cell_\($0.id).png" }
         let folders = pictures.isEmpty ? [] : ["cells/"]
         let written = (["cells.csv", "overlays/", "report.html", "report.json"] + folders + overlays + pictures).sorted()
-        #expect(result.listing == ([".smear-files"] + written).sorted())
+        #expect(result.listing == ([".smear-files", ".smear-lock"] + written).sorted())
         #expect(!result.listing.contains { $0.hasPrefix(".smear-staging") }, "a staging folder was left behind")
         // The hidden list of this run's files, which the next run into the folder replaces.
         #expect(result.text(".smear-files") == written.filter { !$0.hasSuffix("/") }.map { $0 + "\n" }.joined())
@@ -236,7 +236,7 @@ struct AnalyzeTests {
         #expect(run.stderrLines == batchSummary(report, fields: 1, out: out))
         #expect(report.images.map(\.file) == [file])
         let counted = report.cells.filter { $0.status == "counted" }.map { "BloodImage_00006_cell_\($0.id).png" }
-        #expect(folderListing(URL(fileURLWithPath: crops)) == ([".smear-files"] + counted).sorted())
+        #expect(folderListing(URL(fileURLWithPath: crops)) == ([".smear-files", ".smear-lock"] + counted).sorted())
         let crop = try ImageCodecs.read(path: crops + "/" + counted[0])
         let cell = report.cells.first { $0.status == "counted" }!
         #expect(crop.width == cell.width && crop.height == cell.height)

@@ -58,7 +58,7 @@ struct FailureTests {
         #expect(report.images.isEmpty && report.cells.isEmpty)
         #expect(report.failures == [Report.Failure(file: path, error: String(lines[0].dropFirst("smear: ".count)))])
         #expect(report.totals.images == 1 && report.totals.failed == 1 && report.totals.cellsCounted == 0)
-        #expect(result.listing == [".smear-files", "cells.csv", "report.html", "report.json"])
+        #expect(result.listing == [".smear-files", ".smear-lock", "cells.csv", "report.html", "report.json"])
     }
 
     @Test("good and bad files together: the good ones are analysed, the bad ones listed, exit 1")

@@ -37,11 +37,11 @@ struct HelpTests {
     /// The options each command's help must list (README.md describes the ones of analyze and validate).
     static let options: [(String, Set<String>, Bool)] = [
         ("analyze", ["--out", "--sample", "--samples-root", "--target-cells", "--red-cells-per-microlitre", "--model",
-                     "--threshold", "--no-classify", "--heatmaps", "--crops", "--cell-diameter", "--json", "--threads",
+                     "--threshold", "--no-classify", "--heatmaps", "--crops", "--cell-diameter", "--json", "--threads", "--no-wait",
                      "--help"], true),
         ("validate", ["--truth", "--out", "--model", "--threshold", "--no-classify", "--cell-diameter", "--summary",
-                      "--json", "--threads", "--help"], true),
-        ("crops", ["--truth", "--out", "--cell-diameter", "--threads", "--help"], false),
+                      "--json", "--threads", "--no-wait", "--help"], true),
+        ("crops", ["--truth", "--out", "--cell-diameter", "--threads", "--no-wait", "--help"], false),
         ("train", ["--out", "--arch", "--epochs", "--batch-size", "--seed", "--resume", "--init", "--threads", "--help"], false),
         ("evaluate", ["--model", "--split", "--json", "--mistakes", "--speed", "--threads", "--help"], false),
         ("classify", ["--model", "--heatmaps", "--all", "--json", "--threads", "--help"], false),

@@ -312,6 +312,6 @@ func expectedListing(_ report: Report) -> [String] {
     func stem(_ path: String) -> String { ((path as NSString).lastPathComponent as NSString).deletingPathExtension }
     let overlays = report.images.compactMap(\.overlay)
     let pictures = report.cells.filter { $0.class == "parasitized" }.map { "cells/\(stem($0.image))_cell_\($0.id).png" }
-    return ([".smear-files", "cells.csv", "report.html", "report.json"] + (overlays.isEmpty ? [] : ["overlays/"]) + overlays
+    return ([".smear-files", ".smear-lock", "cells.csv", "report.html", "report.json"] + (overlays.isEmpty ? [] : ["overlays/"]) + overlays
             + (pictures.isEmpty ? [] : ["cells/"]) + pictures).sorted()
 }

@@ -49,7 +49,7 @@ struct ValidateTests {
         let result = try #require(validationRuns[set])
         #expect(result.run.status == 0, "\(result.run)")
         let names = Fixture.imageNames(set)
-        #expect(result.listing == ([".smear-files", "overlays/", "validation.csv", "validation.json"]
+        #expect(result.listing == ([".smear-files", ".smear-lock", "overlays/", "validation.csv", "validation.json"]
             + names.map { "overlays/\(stem($0)).png" }).sorted())
         let v = try ValidationJSON.decode(result.files["validation.json"])
         #expect(v.images.map(\.image) == names)
