@@ -15,7 +15,11 @@ public struct CellClassifier: @unchecked Sendable {
     private final class InputBuffer: @unchecked Sendable { var buffer = Buffer(count: 0) }
     private let inputBuffer = InputBuffer()
 
-    public init(model: Model) { self.model = model }
+    /// `model` must take 3 input channels: crops are RGB.
+    public init(model: Model) {
+        precondition(model.network.inputShape.channels == 3, "crops are RGB: the network input must have 3 channels")
+        self.model = model
+    }
 
     /// Loads a `.smnet` file; the error is one line naming the file.
     public init(contentsOf path: String) throws(ModelFileError) {
@@ -40,6 +44,11 @@ public struct CellClassifier: @unchecked Sendable {
 
     /// Class probabilities (rows sum to 1, `classNames` order) for each crop. Cost per crop: the
     /// resize plus `model.network.spec.flopsPerSample` flops, on all cores.
+    ///
+    /// For a model that `ModelFile` loaded every value is finite: loading checks that no crop can make the
+    /// network overflow float32 (`Model.worstCaseMagnitude`). A model built in code (a network being
+    /// trained, `smear evaluate --speed --arch`) is not checked: if its weights overflow float32, its rows
+    /// are NaN. `checkedProbabilities` refuses such rows.
     public func probabilities(_ crops: [RGBImage]) -> [[Float]] {
         lock.lock(); defer { lock.unlock() }
         let net = model.network, per = net.inputShape.count, k = net.classes
@@ -61,6 +70,13 @@ public struct CellClassifier: @unchecked Sendable {
         return result
     }
 
+    /// `probabilities(crops)`, failing on the first crop whose row holds a value that is not finite.
+    public func checkedProbabilities(_ crops: [RGBImage]) throws(NonFiniteProbabilityError) -> [[Float]] {
+        let rows = probabilities(crops)
+        if let crop = rows.firstIndex(where: { !$0.allSatisfy(\.isFinite) }) { throw NonFiniteProbabilityError(crop: crop, row: rows[crop]) }
+        return rows
+    }
+
     /// Fits, resizes and scales `crops` into `input` (planar, one sample after another), on all cores.
     func prepare(_ crops: ArraySlice<RGBImage>, into input: Buffer) {
         let shape = model.network.inputShape, pre = model.preprocessing, first = crops.startIndex
@@ -79,4 +95,16 @@ public struct CellClassifier: @unchecked Sendable {
         prepare([crop][...], into: input)
         return GradCAM(model: model, input: input, classIndex: classIndex, cropWidth: crop.width, cropHeight: crop.height)
     }
+}
+
+/// A row of `CellClassifier.probabilities` that is not a probability distribution: the model overflowed
+/// float32 on crop `crop` (index in the call) and gave `row`.
+public struct NonFiniteProbabilityError: Error, CustomStringConvertible {
+    public let crop: Int
+    public let row: [Float]
+    /// One line about the row, for the crop called `name` (a file, as the caller knows it).
+    public func message(for name: String) -> String {
+        "the model gives non-finite probabilities (\(row.map { $0.isNaN ? "nan" : "\($0)" }.joined(separator: ", "))) for \(name)"
+    }
+    public var description: String { message(for: "crop \(crop)") }
 }

@@ -17,7 +17,8 @@ public struct LabelledFolder: Sendable {
 
     /// Lists `root`. With `classNames` (a model's), every subfolder must be one of them, ignoring case
     /// (`smear crops` writes `parasitized`, the NIH set has `Parasitized`), and labels follow that order;
-    /// otherwise the sorted subfolder names become the classes.
+    /// otherwise the sorted subfolder names become the classes, and must be valid class names
+    /// (`Model.classNamesProblem`: e.g. no two folders that differ only in case).
     public init(root: String, groupKey: GroupKey, classNames given: [String]? = nil) throws {
         let fm = FileManager.default
         var isDir: ObjCBool = false
@@ -37,6 +38,9 @@ public struct LabelledFolder: Sendable {
             }
         } else if classes.count < 2 {
             throw DatasetError(description: "\(root): need at least 2 class subfolders, found \(classes.count)")
+        } else if let problem = Model.classNamesProblem(classes) {
+            // The folder names become a model's class names: a model with such names would not load.
+            throw DatasetError(description: "\(root): \(problem)")
         }
         var entries: [Entry] = [], ungrouped = 0
         for folder in folders {

@@ -33,6 +33,30 @@ public enum ModelFile {
             self.settings = settings; self.step = step; self.epoch = epoch; self.bestEpoch = bestEpoch
             self.bestScore = bestScore; self.moments = moments
         }
+
+        /// Why this checkpoint cannot resume training a network of `parameters` trainable values, or nil.
+        /// The optimizer settings must be usable: learning rate and weight decay finite and ≥ 0, β₁
+        /// (`momentum`) and β₂ in [0, 1) (Adam divides by 1 − βᵗ), ε finite and > 0. `step`, `epoch` ≥ 0,
+        /// 0 ≤ `bestEpoch` ≤ `epoch`, `bestScore` finite. `moments` is what `Trainer.checkpoint()` stores:
+        /// the first moments (SGD) or first and second (Adam), `parameters` values each, optionally followed
+        /// by the weight averages (`parameters` more).
+        func problem(parameters: Int) -> String? {
+            let o = settings
+            let perParameter = o.kind == .adam ? [2, 3] : [1, 2]
+            let checks: [(Bool, String)] = [
+                (o.learningRate >= 0 && o.learningRate.isFinite, "learning rate \(o.learningRate) is not a finite value ≥ 0"),
+                (o.weightDecay >= 0 && o.weightDecay.isFinite, "weight decay \(o.weightDecay) is not a finite value ≥ 0"),
+                (o.momentum >= 0 && o.momentum < 1, "momentum \(o.momentum) is not in [0, 1)"),
+                (o.beta2 >= 0 && o.beta2 < 1, "beta2 \(o.beta2) is not in [0, 1)"),
+                (o.epsilon > 0 && o.epsilon.isFinite, "epsilon \(o.epsilon) is not a finite value > 0"),
+                (step >= 0 && epoch >= 0, "negative step or epoch"),
+                (bestEpoch >= 0 && bestEpoch <= epoch, "bestEpoch \(bestEpoch) is not in 0...epoch (\(epoch))"),
+                (bestScore.isFinite, "bestScore \(bestScore) is not finite"),
+                (perParameter.map { $0 * parameters }.contains(moments),
+                 "\(moments) optimizer moments for \(parameters) parameters (\(o.kind.rawValue) stores \(perParameter.map { "\($0 * parameters)" }.joined(separator: " or ")))"),
+            ]
+            return checks.first { !$0.0 }.map { "checkpoint: " + $0.1 }
+        }
     }
 
     struct Header: Codable {
@@ -73,6 +97,14 @@ public enum ModelFile {
     }
 
     /// Rebuilds the model (and checkpoint, if the file has one). Every failure is one clear line naming `name`.
+    ///
+    /// Validated before anything is allocated from it: the lengths against the file size, the
+    /// architecture against `NetworkSpec.Limits` (while the header is decoded), the class names
+    /// (`Model.classNamesProblem`), preprocessing, training record and checkpoint settings, and the number
+    /// of values the architecture needs against the header and the file. Then, as the values are read:
+    /// every weight, BatchNorm statistic and optimizer moment must be finite, every running variance ≥ 0,
+    /// and `Model.worstCaseMagnitude` at most `Float.greatestFiniteMagnitude`, so that no crop can make
+    /// the network overflow float32. A model that decodes gives finite probabilities for every crop.
     public static func decode(_ bytes: [UInt8], name: String) throws(ModelFileError) -> (Model, (Checkpoint, [Float])?) {
         func fail(_ message: String) -> ModelFileError { ModelFileError(file: name, message) }
         guard bytes.count >= 20 else {
@@ -86,7 +118,7 @@ public enum ModelFile {
         let checksumOK = CRC32.checksum(bytes[0 ..< bytes.count - 4]) == read32(bytes, bytes.count - 4)
         let header: Header
         do { header = try JSONDecoder().decode(Header.self, from: Data(bytes[16 ..< 16 + headerLength])) } catch {
-            throw checksumOK ? fail("invalid header: \(error)") : fail("corrupt (checksum mismatch)")
+            throw checksumOK ? fail("invalid header: " + headerProblem(error)) : fail("corrupt (checksum mismatch)")
         }
         let width = header.weights == .float16 ? 2 : 4
         let extra = header.checkpoint?.moments ?? 0
@@ -97,28 +129,74 @@ public enum ModelFile {
         guard bytes.count >= expected else { throw fail("truncated (\(bytes.count) of \(expected) bytes)") }
         guard bytes.count == expected else { throw fail("corrupt (\(bytes.count - expected) unexpected trailing bytes)") }
         guard checksumOK else { throw fail("corrupt (checksum mismatch)") }
-        guard header.architecture.items.allSatisfy({ $0 != .dense(units: nil) }) else { throw fail("architecture has unresolved 'dense classes'") }
-        let network = Network(spec: header.architecture, seed: 0)
-        guard header.classNames.count == network.classes else {
-            throw fail("\(header.classNames.count) class names but the architecture has \(network.classes) outputs")
+
+        let spec = header.architecture
+        guard spec.items.allSatisfy({ $0 != .dense(units: nil) }) else { throw fail("architecture has unresolved 'dense classes'") }
+        guard spec.input.channels == 3 else { throw fail("the network input has \(spec.input.channels) channels; crops are RGB (3)") }
+        // The header decoded, so the architecture passed `size()` already.
+        let size = try! spec.size(), classes = size.shapes.last!.count
+        guard header.classNames.count == classes else {
+            throw fail("\(header.classNames.count) class names but the architecture has \(classes) outputs")
         }
+        if let problem = Model.classNamesProblem(header.classNames) ?? header.preprocessing.problem ?? header.training?.problem
+            ?? header.checkpoint?.problem(parameters: size.parameters) {
+            throw fail(problem)
+        }
+        guard size.values == header.values else {
+            throw fail("architecture and weights disagree: the architecture needs \(size.values) values, the file holds \(header.values)")
+        }
+
+        let network = Network(spec: spec, seed: 0)
         let model = Model(network: network, classNames: header.classNames, preprocessing: header.preprocessing, training: header.training)
-        let tensors = model.tensors
-        let needed = tensors.reduce(0) { $0 + $1.count }
-        guard needed == header.values else {
-            throw fail("architecture and weights disagree: the architecture needs \(needed) values, the file holds \(header.values)")
-        }
         var offset = 16 + headerLength
-        for t in tensors {
-            for i in 0 ..< t.count {
-                t[i] = width == 2 ? Float(Float16(bitPattern: read16(bytes, offset))) : Float(bitPattern: read32(bytes, offset))
+        for (tensor, what, layer) in namedTensors(network) {
+            for i in 0 ..< tensor.count {
+                let v = width == 2 ? Float(Float16(bitPattern: read16(bytes, offset))) : Float(bitPattern: read32(bytes, offset))
+                if !v.isFinite || (what == "running variance" && v < 0) {
+                    throw fail("\(what) \(i) of layer \(layer + 1) (\(spec.items[layer])) is \(v)" + (v < 0 && v.isFinite ? ", below 0" : ""))
+                }
+                tensor[i] = v
                 offset += width
             }
         }
+        let magnitude = model.worstCaseMagnitude
+        guard magnitude <= Double(Float.greatestFiniteMagnitude) else {
+            throw fail(String(format: "weights too large: values in the network can reach %.3g, beyond float32 (%.3g)",
+                              magnitude, Double(Float.greatestFiniteMagnitude)))
+        }
         guard let checkpoint = header.checkpoint else { return (model, nil) }
         var moments = [Float](repeating: 0, count: extra)
-        for i in 0 ..< extra { moments[i] = Float(bitPattern: read32(bytes, offset)); offset += 4 }
+        for i in 0 ..< extra {
+            moments[i] = Float(bitPattern: read32(bytes, offset))
+            guard moments[i].isFinite else { throw fail("checkpoint: optimizer moment \(i) is \(moments[i])") }
+            offset += 4
+        }
         return (model, (checkpoint, moments))
+    }
+
+    /// Every saved tensor of `network` in file order (`Model.tensors`: each layer's parameters, then each
+    /// layer's state), with what it is ("weight", "bias", "gamma", "beta", "running mean", "running
+    /// variance") and the index of its layer (0 for the first item after the input).
+    private static func namedTensors(_ network: Network) -> [(Buffer, String, Int)] {
+        let layers = network.layers.enumerated()
+        let parameters = layers.flatMap { index, layer in layer.parameters.map { ($0.value, $0.name, index) } }
+        let state = layers.flatMap { index, layer in zip(layer.state, ["running mean", "running variance"]).map { ($0, $1, index) } }
+        return parameters + state
+    }
+
+    /// One line saying where in the header JSON decoding failed and why.
+    private static func headerProblem(_ error: Error) -> String {
+        func path(_ keys: [CodingKey]) -> String { keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".") }
+        let text: String
+        switch error as? DecodingError {
+        case let .keyNotFound(key, context)?: text = "'\(path(context.codingPath + [key]))' is missing"
+        case let .valueNotFound(_, context)?: text = "'\(path(context.codingPath))' is null"
+        case let .dataCorrupted(context)? where context.underlyingError is SpecError: text = "\(context.underlyingError!)"
+        case let .typeMismatch(_, context)?, let .dataCorrupted(context)?:
+            text = (context.codingPath.isEmpty ? "" : "'\(path(context.codingPath))': ") + context.debugDescription
+        default: text = "\(error)"
+        }
+        return text.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 
     /// Reads and decodes a model file.

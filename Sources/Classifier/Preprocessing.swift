@@ -15,6 +15,12 @@ public struct Preprocessing: Codable, Equatable, Sendable {
 
     public init(fit: Fit = .pad, scale: Float = 1 / 255) { self.fit = fit; self.scale = scale }
 
+    /// Why these settings cannot be used, or nil: `scale` must be finite and in (0, 1], so that network
+    /// inputs are finite and in [0, 255] (`Model.worstCaseMagnitude` starts from 255 · `scale`).
+    var problem: String? {
+        scale.isFinite && scale > 0 && scale <= 1 ? nil : "preprocessing scale \(scale) is not in (0, 1]"
+    }
+
     /// The crop fitted and resized to `width × height`, still 8-bit RGB (what training keeps in memory).
     /// Cost: O(source pixels + output pixels).
     public func resize(_ image: RGBImage, width: Int, height: Int) -> RGBImage {

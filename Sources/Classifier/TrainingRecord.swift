@@ -32,4 +32,24 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         self.validationLoss = validationLoss; self.initialisedFrom = initialisedFrom; self.command = command
         self.seconds = seconds
     }
+
+    /// Why this record is not one `smear train` can have written, or nil: `validationFraction` (which
+    /// `smear evaluate --split` uses with `seed` to pick the held-out groups), `validationAccuracy` and
+    /// `validationAUC` are fractions in [0, 1]; the image and group counts are ≥ 0, `batchSize` ≥ 1,
+    /// 1 ≤ `bestEpoch` ≤ `epochs`; `validationLoss` and `seconds` are finite and ≥ 0.
+    var problem: String? {
+        func fraction(_ v: Double) -> Bool { v >= 0 && v <= 1 }
+        func amount(_ v: Double) -> Bool { v >= 0 && v.isFinite }
+        let checks: [(Bool, String)] = [
+            (fraction(validationFraction), "validationFraction \(validationFraction) is not in [0, 1]"),
+            (min(trainImages, validationImages, trainGroups, validationGroups) >= 0, "a negative image or group count"),
+            (batchSize >= 1, "batchSize \(batchSize) is below 1"),
+            (bestEpoch >= 1 && bestEpoch <= epochs, "bestEpoch \(bestEpoch) is not in 1...epochs (\(epochs))"),
+            (fraction(validationAccuracy), "validationAccuracy \(validationAccuracy) is not in [0, 1]"),
+            (validationAUC.map(fraction) ?? true, "validationAUC \(validationAUC ?? 0) is not in [0, 1]"),
+            (amount(validationLoss), "validationLoss \(validationLoss) is not a finite value ≥ 0"),
+            (amount(seconds), "seconds \(seconds) is not a finite value ≥ 0"),
+        ]
+        return checks.first { !$0.0 }.map { "training record: " + $0.1 }
+    }
 }

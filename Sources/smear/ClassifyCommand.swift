@@ -3,6 +3,7 @@ import Classifier
 import Foundation
 import ImageCodecs
 import NeuralNetwork
+import Pipeline
 
 struct Classify: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,10 +47,14 @@ struct Classify: ParsableCommand {
         guard !images.isEmpty else { throw ValidationError("give at least one image") }
         let classifier = try model.map { path throws(ModelFileError) in try CellClassifier(contentsOf: path) } ?? CellClassifier.bundled()
         let crops = try images.map { path throws(ImageError) in try ImageCodecs.read(path: path) }
+        let probabilities: [[Float]]
+        do { probabilities = try classifier.checkedProbabilities(crops) } catch {
+            throw PipelineError("\(model ?? "bundled model"): " + error.message(for: images[error.crop]))
+        }
         if let heatmaps { try FileManager.default.createDirectory(atPath: heatmaps, withIntermediateDirectories: true) }
         let names = classifier.classNames
         var results: [Result] = []
-        for (path, (crop, p)) in zip(images, zip(crops, classifier.probabilities(crops))) {
+        for (path, (crop, p)) in zip(images, zip(crops, probabilities)) {
             let best = p.indices.max { p[$0] < p[$1] }!
             var result = Result(file: path, predicted: names[best], probability: p[best],
                                 probabilities: Dictionary(uniqueKeysWithValues: zip(names, p)))

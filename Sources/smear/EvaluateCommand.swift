@@ -3,6 +3,7 @@ import Classifier
 import Foundation
 import ImageCodecs
 import NeuralNetwork
+import Pipeline
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -65,6 +66,7 @@ struct Evaluate: ParsableCommand {
         if let arch {
             guard speed else { throw ValidationError("--arch is only for --speed") }
             let spec = try NetworkSpec.preset(arch) ?? NetworkSpec(parsing: arch)
+            guard spec.input.channels == 3 else { throw ValidationError("--arch: the network input must have 3 channels (RGB)") }
             let model = Model(network: Network(spec: spec.resolved(classes: 2), seed: 1), classNames: ["Parasitized", "Uninfected"],
                               preprocessing: Preprocessing())
             return try runSpeed(CellClassifier(model: model))
@@ -83,7 +85,10 @@ struct Evaluate: ParsableCommand {
         guard !entries.isEmpty else { throw ValidationError("\(dataset): no images in the \(split.rawValue) split") }
         let shape = m.network.inputShape
         let set = try ImageSet(entries: entries, preprocessing: m.preprocessing, width: shape.width, height: shape.height)
-        let probabilities = classifier.probabilities((0 ..< set.count).map { set.image($0) })
+        let probabilities: [[Float]]
+        do { probabilities = try classifier.checkedProbabilities((0 ..< set.count).map { set.image($0) }) } catch {
+            throw PipelineError("\(model ?? "bundled model"): " + error.message(for: set.paths[error.crop]))
+        }
         let e = Evaluation(probabilities: probabilities, labels: set.labels, classNames: m.classNames, positive: m.positiveClassIndex)
         if json {
             let encoder = JSONEncoder()

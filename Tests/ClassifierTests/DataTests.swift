@@ -49,6 +49,24 @@ struct DataTests {
         #expect(folder.adopting(classNames: ["infected", "normal"]) == nil)
     }
 
+    /// Class folders become a model's class names, so they follow the same rule: two folders whose names
+    /// differ only in case would make a model that does not load.
+    @Test func classFoldersDifferingOnlyInCaseAreRefused() throws {
+        let root = NSTemporaryDirectory() + "/smear-case-folders-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let png = try Data(contentsOf: URL(fileURLWithPath: fixtureCells + "/Parasitized/C59P20thinF_IMG_20150803_111244_cell_165.png"))
+        for name in ["Parasitized", "parasitized"] {
+            try FileManager.default.createDirectory(atPath: root + "/" + name, withIntermediateDirectories: true)
+            try png.write(to: URL(fileURLWithPath: root + "/\(name)/C1P1_cell_1.png"))
+        }
+        #expect(throws: DatasetError.self) { try LabelledFolder(root: root, groupKey: GroupKey()) }
+        do { _ = try LabelledFolder(root: root, groupKey: GroupKey()) } catch {
+            #expect("\(error)" == "\(root): class names 'Parasitized' and 'parasitized' are the same ignoring case")
+        }
+        // Under a model's names both folders are that class.
+        #expect(try LabelledFolder(root: root, groupKey: GroupKey(), classNames: ["Parasitized", "Uninfected"]).classCounts == [2, 0])
+    }
+
     @Test func padToSquareThenAreaResize() {
         // 4×2 image: left half red (200), right half blue (100); padded to 4×4 with rows of black above and below.
         var image = RGBImage(width: 4, height: 2)
