@@ -33,4 +33,20 @@ public struct RGBImage: Sendable, Equatable {
         get { let i = 3 * (y * width + x); return (pixels[i], pixels[i + 1], pixels[i + 2]) }
         set { let i = 3 * (y * width + x); pixels[i] = newValue.r; pixels[i + 1] = newValue.g; pixels[i + 2] = newValue.b }
     }
+
+    /// The `width × height` part of the image whose top-left corner is (x, y); the rectangle must lie
+    /// inside the image. Cost: one copy of the part.
+    public func region(x: Int, y: Int, width w: Int, height h: Int) -> RGBImage {
+        precondition(x >= 0 && y >= 0 && w >= 0 && h >= 0 && x + w <= width && y + h <= height, "region outside the image")
+        var out = [UInt8](repeating: 0, count: 3 * w * h)
+        pixels.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for row in 0..<h {
+                    let from = 3 * ((y + row) * width + x)
+                    for i in 0..<(3 * w) { dst[3 * row * w + i] = src[from + i] }
+                }
+            }
+        }
+        return RGBImage(width: w, height: h, pixels: out)
+    }
 }

@@ -42,7 +42,8 @@ public struct SegmentationError: Error, CustomStringConvertible, Sendable {
 /// 3. Euclidean distance transform; one marker per extended maximum deeper than `splitDepth · r`;
 /// 4. marker-controlled watershed to split touching cells; fragments merged back;
 /// 5. leukocytes: large blobs of high red-channel absorbance (nuclei) and the objects around them;
-/// 6. debris: objects far smaller than a cell; border: objects touching the image edge.
+/// 6. debris: objects far smaller than a cell; border: objects touching the image edge or a
+///    stitching seam (`Seams`).
 ///
 /// Cost: about ten passes over the field at the working scale (shrunk by the integer factor
 /// ⌊diameter / 16⌋: a 1280×960 field whose cells are ~60 px across is segmented at about 430×320).
@@ -58,33 +59,74 @@ public struct CellSegmenter: Sendable {
             throw SegmentationError(description: "image is too small to hold blood cells (\(image.width)×\(image.height))")
         }
         var diameter: Double
-        var previewFactor = 0
-        var preview: Absorbance?
+        var preview: (factor: Int, absorbance: Absorbance)?
         if let given = parameters.cellDiameter {
             diameter = given
         } else {
-            previewFactor = max(1, Int((Double(max(image.width, image.height)) / 320).rounded()))
-            let absorbance = Absorbance(image.boxDownscaled(by: previewFactor))
-            guard let d = estimateCellDiameter(absorbance: absorbance.green) else {
+            guard let estimate = Self.estimateDiameter(image) else {
                 throw SegmentationError(description: "no red blood cells found (is this a thin blood smear field?)")
             }
-            diameter = d * Double(previewFactor)
-            preview = absorbance
+            (diameter, preview) = estimate
         }
         guard diameter >= 4, diameter <= Double(min(image.width, image.height)) / 1.5 else {
             throw SegmentationError(description: "implausible cell size (\(Int(diameter)) px across): is this a thin blood smear field?")
         }
         let factor = max(1, Int(diameter / parameters.workingDiameter))
-        let absorbance = (factor == previewFactor ? preview : nil) ?? Absorbance(image.boxDownscaled(by: factor))
+        let absorbance = (factor == preview?.factor ? preview?.absorbance : nil) ?? Absorbance(image.boxDownscaled(by: factor))
         let working = segmentAtWorkingScale(absorbance, diameter: diameter / Double(factor))
         if let contrast = working.edgeContrast, contrast < 1.4 {
             throw SegmentationError(description: "no red blood cells found (no cell outlines, only smooth shading: is this a thin blood smear field?)")
         }
-        let objects = working.objects(factor: factor, fullWidth: image.width, fullHeight: image.height,
+        var objects = working.objects(factor: factor, fullWidth: image.width, fullHeight: image.height,
                                       diameter: diameter)
+        let seams = Seams(in: image)
+        for i in objects.indices where objects[i].status != .leukocyte && seams.cut(objects[i], reach: factor) {
+            objects[i].status = .border
+        }
         return SegmentationResult(width: image.width, height: image.height, objects: objects,
                                   cellDiameter: diameter, diameterEstimated: parameters.cellDiameter == nil,
-                                  workingScale: factor)
+                                  workingScale: factor, seams: seams)
+    }
+
+    /// Longest side up to which a field's cell size is estimated on the whole field at once.
+    static let wholeFieldSide = 2000
+
+    /// The typical cell diameter of `image` in its own pixels, with the shrunk absorbance it was
+    /// estimated on when that covers the whole image (to be reused for segmentation); nil when no
+    /// cell outlines pair up.
+    ///
+    /// A field up to `wholeFieldSide` px across is shrunk by an integer factor to about 320 px across
+    /// (cells of about 6 to 400 px at 1280×960). A larger frame (a mosaic of fields, a camera frame
+    /// with many small cells) would shrink its cells to a few pixels, so it is estimated on a 3×3
+    /// grid of regions 1,280 px across, each shrunk 4×, taking the median; when that gives cells
+    /// under 24 px, again on regions 320 px across at full resolution. Cost: one shrunk pass over
+    /// the image, or nine over regions of a fixed size.
+    static func estimateDiameter(_ image: RGBImage) -> (Double, (factor: Int, absorbance: Absorbance)?)? {
+        let longest = max(image.width, image.height)
+        if longest <= wholeFieldSide {
+            let factor = max(1, Int((Double(longest) / 320).rounded()))
+            let absorbance = Absorbance(image.boxDownscaled(by: factor))
+            return estimateCellDiameter(absorbance: absorbance.green).map { ($0 * Double(factor), (factor, absorbance)) }
+        }
+        guard let coarse = medianRegionDiameter(image, side: 1280, factor: 4) else { return nil }
+        if coarse >= 24 { return (coarse, nil) }
+        return medianRegionDiameter(image, side: 320, factor: 1).map { ($0, nil) }
+    }
+
+    /// The median of the diameters estimated on a 3×3 grid of square regions `side` px across
+    /// (clipped to the image), each shrunk by `factor`; nil when fewer than half give one.
+    static func medianRegionDiameter(_ image: RGBImage, side: Int, factor: Int) -> Double? {
+        let w = min(side, image.width), h = min(side, image.height)
+        var estimates: [Double] = []
+        for row in 0..<3 {
+            for column in 0..<3 {
+                let x = (image.width - w) * column / 2, y = (image.height - h) * row / 2
+                let region = image.region(x: x, y: y, width: w, height: h).boxDownscaled(by: factor)
+                if let d = estimateCellDiameter(absorbance: Absorbance(region).green) { estimates.append(d * Double(factor)) }
+            }
+        }
+        guard estimates.count >= 5 else { return nil }
+        return estimates.sorted()[estimates.count / 2]
     }
 
     /// Labels at the working scale, with a status per label.

@@ -66,14 +66,18 @@ public struct SegmentationResult: Sendable {
     public var diameterEstimated: Bool
     /// The integer factor the field was shrunk by for segmentation (1 = full resolution).
     public var workingScale: Int
+    /// Lines along which the image was stitched from several fields; objects they cut are `border`.
+    public var seams: Seams
 
-    public init(width: Int, height: Int, objects: [DetectedObject], cellDiameter: Double, diameterEstimated: Bool, workingScale: Int) {
+    public init(width: Int, height: Int, objects: [DetectedObject], cellDiameter: Double, diameterEstimated: Bool,
+                workingScale: Int, seams: Seams = Seams(columns: [], rows: [])) {
         self.width = width
         self.height = height
         self.objects = objects
         self.cellDiameter = cellDiameter
         self.diameterEstimated = diameterEstimated
         self.workingScale = workingScale
+        self.seams = seams
     }
 
     /// Number of objects with each status.
