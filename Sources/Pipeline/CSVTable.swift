@@ -1,5 +1,3 @@
-import Foundation
-
 /// A minimal RFC 4180 CSV reader and writer (quoted fields, doubled quotes, CRLF or LF line ends).
 public enum CSVTable {
     /// Parses `text` into rows of fields. Cost: one pass.
@@ -34,11 +32,25 @@ public enum CSVTable {
         return rows
     }
 
-    /// One CSV line (no line end) with fields quoted only where needed.
+    /// One CSV line (no line end) with fields quoted only where needed (see `field`).
     public static func line(_ fields: [String]) -> String {
-        fields.map { f in
-            f.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-                ? "\"" + f.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : f
-        }.joined(separator: ",")
+        fields.map(field).joined(separator: ",")
+    }
+
+    /// `text` as one CSV field: as it is, or in double quotes with its quotes doubled if it holds a comma,
+    /// a quote, a CR or an LF. Looks at Unicode scalars, not `Character`s: CR LF is one `Character`, as is
+    /// a quote or comma followed by a combining mark, and each must still be quoted.
+    static func field(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else {
+            return text
+        }
+        var quoted = String.UnicodeScalarView()
+        quoted.append("\"")
+        for scalar in text.unicodeScalars {
+            if scalar == "\"" { quoted.append(scalar) }
+            quoted.append(scalar)
+        }
+        quoted.append("\"")
+        return String(quoted)
     }
 }

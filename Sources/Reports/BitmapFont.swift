@@ -1,47 +1,88 @@
 import ImageCodecs
 
 /// A 5×7 pixel bitmap font (printable ASCII and a few symbols), drawn scaled by an integer factor.
-/// Glyphs advance 6 columns (one blank column between letters). Unknown characters draw as "?".
+/// Glyphs advance 6 columns (one blank column between letters).
+///
+/// Text is laid out one glyph per `Character` (extended grapheme cluster), in `width(of:)`,
+/// `draw` and `abbreviated` alike: a letter with combining marks, an emoji sequence or "\r\n" is one
+/// glyph. Characters without a glyph here (other scripts, emoji, control characters, NUL) draw as "?".
+/// Scales are clamped to 1...`maxScale`.
 public enum BitmapFont {
     public static let glyphWidth = 5
     public static let glyphHeight = 7
     public static let advance = 6
+    /// The largest scale drawn (a 100-megapixel field has a scale of at most 20).
+    public static let maxScale = 64
+    /// Stands for the characters `abbreviated` leaves out.
+    public static let ellipsis: Character = "…"
 
-    /// Width in pixels of `text` drawn at `scale`.
+    /// Width in pixels of `text` drawn at `scale`: its characters' advances less the last blank column.
     public static func width(of text: String, scale: Int) -> Int {
-        max(0, text.count * advance * scale - scale)
+        let s = clampedScale(scale)
+        return max(0, text.count * advance * s - s)
     }
 
-    /// Draws `text` with its top-left corner at (x, y); pixels outside the image are skipped.
+    /// `text` if it is at most `width` pixels wide at `scale`; otherwise its first and last characters
+    /// with an ellipsis between them, as many as fit (the beginning gets the extra one); "" when not
+    /// even one glyph fits. Whole characters are kept or dropped, never split.
+    public static func abbreviated(_ text: String, toWidth width: Int, scale: Int) -> String {
+        let s = clampedScale(scale)
+        return text.abbreviatedInMiddle(toCharacters: max(0, width + s) / (advance * s))
+    }
+
+    /// Draws `text` with its top-left corner at (x, y); only pixels inside the image are written, and
+    /// characters wholly outside it cost nothing beyond the walk along the string.
     /// With `halo`, each glyph pixel is first surrounded by a one-pixel (scaled) halo of that colour so
-    /// the text stays readable on any background. Cost: O(characters · 35 · scale²).
+    /// the text stays readable on any background. Cost: O(characters + visible characters · scale²).
     public static func draw(_ text: String, on image: inout RGBImage, x: Int, y: Int, scale: Int = 1,
                             color: (UInt8, UInt8, UInt8), halo: (UInt8, UInt8, UInt8)? = nil) {
-        if let halo {
-            for (dx, dy) in [(-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (1, 1), (-1, 1), (1, -1)] {
-                draw(text, on: &image, x: x + dx * scale, y: y + dy * scale, scale: scale, color: halo)
-            }
-        }
+        let s = clampedScale(scale)
+        let x = PixelGeometry.clamped(x), y = PixelGeometry.clamped(y)
+        let margin = halo == nil ? 0 : s
+        guard y - margin < image.height, y + glyphHeight * s + margin > 0 else { return }
         var cx = x
         for ch in text {
-            let rows = glyphs[ch] ?? glyphs["?"]!
-            for (r, bits) in rows.enumerated() {
-                for c in 0..<glyphWidth where bits & (1 << (glyphWidth - 1 - c)) != 0 {
-                    fill(&image, x: cx + c * scale, y: y + r * scale, size: scale, color: color)
-                }
+            if cx - margin >= image.width { break }
+            if cx + glyphWidth * s + margin > 0 {
+                if let halo { stamp(haloRows(of: ch), columns: glyphWidth + 2, on: &image, x: cx - s, y: y - s, scale: s, color: halo) }
+                stamp(rows(of: ch), columns: glyphWidth, on: &image, x: cx, y: y, scale: s, color: color)
             }
-            cx += advance * scale
+            cx += advance * s
         }
     }
 
-    private static func fill(_ image: inout RGBImage, x: Int, y: Int, size: Int, color: (UInt8, UInt8, UInt8)) {
-        guard x < image.width, y < image.height, x + size > 0, y + size > 0 else { return }
-        for py in max(0, y)..<min(image.height, y + size) {
-            for px in max(0, x)..<min(image.width, x + size) {
-                image[px, py] = (color.0, color.1, color.2)
+    /// Sets a `scale`-sized square at (x, y) + scale · (column, row) for each set bit of `rows` (a
+    /// bitmap `columns` wide, its leftmost column in the highest bit), inside the image only.
+    static func stamp(_ rows: [UInt8], columns: Int, on image: inout RGBImage, x: Int, y: Int, scale s: Int,
+                      color: (UInt8, UInt8, UInt8)) {
+        for r in 0..<rows.count where rows[r] != 0 {
+            for c in 0..<columns where rows[r] & (1 << (columns - 1 - c)) != 0 {
+                let px = x + c * s, py = y + r * s
+                PixelGeometry.fill(&image, x0: px, y0: py, x1: px + s, y1: py + s, color: color)
             }
         }
     }
+
+    /// The glyph of `character`, or that of "?" when the font has none.
+    static func rows(of character: Character) -> [UInt8] { glyphs[character] ?? glyphs["?"]! }
+
+    /// The halo of `character`'s glyph (see `halos`).
+    static func haloRows(of character: Character) -> [UInt8] { halos[character] ?? halos["?"]! }
+
+    /// Each glyph's halo: the glyph grown by one pixel in all eight directions, 7 columns × 9 rows,
+    /// its top-left one pixel above and left of the glyph's.
+    static let halos: [Character: [UInt8]] = glyphs.mapValues { rows in
+        (0..<(glyphHeight + 2)).map { r in
+            var grown: UInt8 = 0
+            for g in max(0, r - 2)...min(glyphHeight - 1, r) {
+                let shifted = rows[g] << 1
+                grown |= shifted | shifted << 1 | shifted >> 1
+            }
+            return grown
+        }
+    }
+
+    static func clampedScale(_ scale: Int) -> Int { max(1, min(maxScale, scale)) }
 
     /// Rows top to bottom; bit 4 is the leftmost column.
     static let glyphs: [Character: [UInt8]] = [
@@ -134,5 +175,19 @@ public enum BitmapFont {
         "µ": [0x00, 0x00, 0x11, 0x11, 0x11, 0x1B, 0x14],
         "×": [0x00, 0x11, 0x0A, 0x04, 0x0A, 0x11, 0x00],
         "≥": [0x08, 0x04, 0x02, 0x04, 0x08, 0x00, 0x1F],
+        "…": [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x15],
     ]
+}
+
+extension String {
+    /// The string if it has at most `n` characters (grapheme clusters); otherwise its first and last
+    /// characters around "…", `n` characters in all, the beginning getting the extra one when `n - 1`
+    /// is odd; "" for `n` ≤ 0. Cost: O(count).
+    func abbreviatedInMiddle(toCharacters n: Int) -> String {
+        let characters = Array(self)
+        guard characters.count > n else { return self }
+        guard n > 0 else { return "" }
+        let head = n / 2, tail = (n - 1) / 2
+        return String(characters[..<head]) + String(BitmapFont.ellipsis) + String(characters[(characters.count - tail)...])
+    }
 }

@@ -2,7 +2,13 @@ import Foundation
 
 /// `report.html`: one page, no scripts from elsewhere and nothing fetched from the network, for a
 /// microscopist to check the count by eye. Images (overlays, cell pictures) sit beside it in the
-/// output folder and are linked relatively.
+/// output folder and are linked relatively, their paths percent-encoded (`urlPath`).
+///
+/// Text from the input (file names, sample names, errors, the model's path) is escaped (`escape`)
+/// and sits in cells of class `data` or in captions, which may break anywhere, so no name of any
+/// length or script can add markup or widen the tables beyond the page; in captions a name is
+/// isolated (`<bdi>`) so that right-to-left text or a direction override in it cannot reorder the
+/// cell's id shown after it.
 ///
 /// Sections: the summary (per sample: cells counted, parasitized, parasitemia with its Wilson 95%
 /// interval, parasites/µL, whether the target count was reached); the fields (a table with each
@@ -30,6 +36,8 @@ public struct HTMLReport {
         h1 { font-size: 1.4rem; margin-bottom: 0.2rem; }
         h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
         table { border-collapse: collapse; }
+        td.data { text-align: left; overflow-wrap: anywhere; }
+        figcaption { overflow-wrap: anywhere; }
         th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #e4e4e4; text-align: right; vertical-align: middle; }
         th:first-child, td:first-child { text-align: left; }
         .big { font-size: 1.6rem; font-weight: 600; }
@@ -51,7 +59,7 @@ public struct HTMLReport {
         h += gallerySection()
         if !report.failures.isEmpty {
             h += "<h2 id=\"failures\">Failures</h2>\n<table>\n<tr><th>File</th><th>Error</th></tr>\n"
-            for f in report.failures { h += "<tr><td>\(escape(f.file))</td><td style=\"text-align:left\">\(escape(f.error))</td></tr>\n" }
+            for f in report.failures { h += "<tr><td class=\"data\">\(escape(f.file))</td><td class=\"data\">\(escape(f.error))</td></tr>\n" }
             h += "</table>\n"
         }
         h += settingsSection()
@@ -64,8 +72,8 @@ public struct HTMLReport {
         if report.samples.isEmpty {
             let t = report.totals
             h += "<p><span class=\"big\">\(t.cellsCounted)</span> red cells counted in \(report.images.count) field(s)"
-            if let k = t.parasitized, let p = t.parasitemiaPercent, let ci = t.parasitemiaCi95Percent {
-                h += String(format: "; <span class=\"big\">%d</span> parasitized: parasitemia <span class=\"big\">%.2f%%</span> (95%% CI %.2f–%.2f%%)", k, p, ci[0], ci[1])
+            if let k = t.parasitized, let p = t.parasitemiaPercent, let ci = bounds(t.parasitemiaCi95Percent) {
+                h += String(format: "; <span class=\"big\">%ld</span> parasitized: parasitemia <span class=\"big\">%.2f%%</span> (95%% CI %.2f–%.2f%%)", k, p, ci.lower, ci.upper)
             }
             h += ".</p>\n"
             if t.parasitized != nil {
@@ -75,9 +83,9 @@ public struct HTMLReport {
         }
         h += "<table>\n<tr><th>Sample</th><th>Fields used</th><th>Red cells</th><th>Parasitized</th><th>Parasitemia</th><th>95% CI</th><th>Parasites/µL</th><th>95% CI</th></tr>\n"
         for s in report.samples {
-            let ci = s.parasitemiaCi95Percent.map { String(format: "%.2f–%.2f%%", $0[0], $0[1]) } ?? "–"
-            let perCI = s.parasitesPerMicrolitreCi95.map { "\(grouped($0[0]))–\(grouped($0[1]))" } ?? "–"
-            h += "<tr><td>\(escape(s.name))</td><td>\(s.fieldsUsed) of \(s.fieldsAvailable)</td><td>\(s.cellsCounted)"
+            let ci = bounds(s.parasitemiaCi95Percent).map { String(format: "%.2f–%.2f%%", $0.lower, $0.upper) } ?? "–"
+            let perCI = bounds(s.parasitesPerMicrolitreCi95).map { "\(grouped($0.lower))–\(grouped($0.upper))" } ?? "–"
+            h += "<tr><td class=\"data\">\(escape(s.name))</td><td>\(s.fieldsUsed) of \(s.fieldsAvailable)</td><td>\(s.cellsCounted)"
             if !s.targetReached { h += " <span class=\"warn\">(target \(s.targetCells ?? 0) not reached)</span>" }
             h += "</td><td>\(s.parasitized.map(String.init) ?? "–")</td>"
             h += "<td><b>\(s.parasitemiaPercent.map { String(format: "%.2f%%", $0) } ?? "–")</b></td><td>\(ci)</td>"
@@ -95,13 +103,13 @@ public struct HTMLReport {
         h += "<th>Red cells</th><th>Parasitized</th><th>Parasitemia</th><th>Not counted</th><th>Overlay</th></tr>\n"
         for image in report.images {
             let name = (image.file as NSString).lastPathComponent
-            h += "<tr id=\"field-\(escape(anchor(name)))\"><td>\(escape(name))</td>"
-            if !report.samples.isEmpty { h += "<td>\(escape(image.sample ?? ""))</td>" }
+            h += "<tr id=\"field-\(escape(anchor(name)))\"><td class=\"data\">\(escape(name))</td>"
+            if !report.samples.isEmpty { h += "<td class=\"data\">\(escape(image.sample ?? ""))</td>" }
             let excluded = image.excluded.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             h += "<td>\(image.cellsCounted)</td><td>\(image.parasitized.map(String.init) ?? "–")</td>"
             h += "<td>\(image.parasitemiaPercent.map { String(format: "%.2f%%", $0) } ?? "–")</td><td>\(escape(excluded.isEmpty ? "–" : excluded))</td>"
             if let overlay = image.overlay {
-                h += "<td><a href=\"\(escape(overlay))\"><img class=\"thumb\" src=\"\(escape(overlay))\" alt=\"overlay of \(escape(name))\" loading=\"lazy\"></a></td>"
+                h += "<td><a href=\"\(urlPath(overlay))\"><img class=\"thumb\" src=\"\(urlPath(overlay))\" alt=\"overlay of \(escape(name))\" loading=\"lazy\"></a></td>"
             } else {
                 h += "<td>–</td>"
             }
@@ -116,8 +124,8 @@ public struct HTMLReport {
         guard !gallery.isEmpty else { return h + "<p>No cell was called parasitized.</p>\n" }
         h += "<p class=\"note\">Each picture shows the cell outlined in red with its surroundings. Click it to open the field's overlay, where the cell carries the same id.</p>\n<div class=\"gallery\">\n"
         for item in gallery {
-            h += "<figure class=\"cell\"><a href=\"\(escape(item.overlay))\"><img src=\"\(escape(item.picture))\" alt=\"cell \(item.id) of \(escape(item.field))\" loading=\"lazy\"></a>"
-            h += String(format: "<figcaption>p = %.2f<br>%@ #%d<br>(%.0f, %.0f)</figcaption></figure>\n",
+            h += "<figure class=\"cell\"><a href=\"\(urlPath(item.overlay))\"><img src=\"\(urlPath(item.picture))\" alt=\"cell \(item.id) of \(escape(item.field))\" loading=\"lazy\"></a>"
+            h += String(format: "<figcaption>p = %.2f<br><bdi>%@</bdi> #%ld<br>(%.0f, %.0f)</figcaption></figure>\n",
                         item.pParasitized, escape(item.field), item.id, item.centroidX, item.centroidY)
         }
         return h + "</div>\n"
@@ -126,7 +134,7 @@ public struct HTMLReport {
     func settingsSection() -> String {
         let s = report.settings
         var h = "<h2 id=\"settings\">Settings</h2>\n<table>\n"
-        h += "<tr><td>Classifier</td><td>\(escape(s.model ?? "none (cells counted only)"))</td></tr>\n"
+        h += "<tr><td>Classifier</td><td class=\"data\">\(escape(s.model ?? "none (cells counted only)"))</td></tr>\n"
         if let t = s.threshold { h += String(format: "<tr><td>Decision threshold</td><td>%.3f</td></tr>\n", t) }
         h += "<tr><td>Cell diameter</td><td>\(s.cellDiameter.map { String(format: "%.1f px", $0) } ?? "estimated per field")</td></tr>\n"
         if let target = s.targetCells { h += "<tr><td>Target count per sample</td><td>\(target) red cells</td></tr>\n" }
@@ -135,17 +143,40 @@ public struct HTMLReport {
     }
 }
 
-/// Escapes text for HTML content and attribute values.
+/// Escapes text for HTML content and attribute values: `& < > " '` as entities, and control
+/// characters other than tab, line feed and carriage return (NUL, escape sequences, C1 controls),
+/// which HTML does not allow, as U+FFFD "�". Cost: O(length).
 func escape(_ s: String) -> String {
     var out = ""
-    for c in s {
-        switch c {
+    for scalar in s.unicodeScalars {
+        switch scalar {
         case "&": out += "&amp;"
         case "<": out += "&lt;"
         case ">": out += "&gt;"
         case "\"": out += "&quot;"
         case "'": out += "&#39;"
-        default: out.append(c)
+        case "\t", "\n", "\r": out.unicodeScalars.append(scalar)
+        case _ where scalar.isControl: out += "\u{FFFD}"
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out
+}
+
+/// A relative file path as a URL path for `href` and `src`: every UTF-8 byte other than ASCII
+/// letters, digits, `-._~` and the "/" separators is percent-encoded, so a file name with "#", "?",
+/// "%", spaces, quotes or ":" still names that file (and never starts a fragment, a query or a
+/// scheme). The result needs no further HTML escaping.
+func urlPath(_ path: String) -> String {
+    var out = ""
+    for byte in path.utf8 {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):
+            out.unicodeScalars.append(Unicode.Scalar(byte))
+        default:
+            let hex = String(byte, radix: 16, uppercase: true)
+            out += "%" + (hex.count < 2 ? "0" : "") + hex
         }
     }
     return out
@@ -154,12 +185,21 @@ func escape(_ s: String) -> String {
 /// An id-safe version of a file name.
 func anchor(_ s: String) -> String { String(s.map { $0.isLetter || $0.isNumber ? $0 : "-" }) }
 
-/// An integer with thin-space thousands separators ("5 000 000").
+/// The lower and upper bound of an interval given as a two-element array; nil for any other array.
+func bounds(_ interval: [Double]?) -> (lower: Double, upper: Double)? {
+    guard let interval, interval.count == 2 else { return nil }
+    return (interval[0], interval[1])
+}
+
+/// An integer with narrow no-break spaces between thousands ("5 000 000", never broken across lines);
+/// values that are not finite or too large for an integer (over 9.2 × 10¹⁸) in scientific notation.
 func grouped(_ v: Double) -> String {
-    let digits = String(Int(v.rounded()))
+    let r = v.rounded()
+    guard r.isFinite, abs(r) < 0x1p63 else { return String(format: "%.3g", v) }
+    let digits = String(Int(r))
     var out = ""
     for (i, c) in digits.reversed().enumerated() {
-        if i > 0 && i % 3 == 0 && c != "-" { out.append("\u{2009}") }
+        if i > 0 && i % 3 == 0 && c != "-" { out.append("\u{202F}") }
         out.append(c)
     }
     return String(out.reversed())

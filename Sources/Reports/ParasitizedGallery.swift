@@ -28,14 +28,13 @@ public final class ParasitizedGallery: @unchecked Sendable {
         return collected.sorted { ($0.field, $0.id) < ($1.field, $1.id) }
     }
 
-    /// Writes `cells/<field>_cell_<id>.png` for each parasitized cell of `field` into `folder` and
-    /// records it. Cost: one small PNG per parasitized cell.
+    /// Writes `cells/STEM_cell_ID.png` (`cellFileName`: STEM is the overlay's) for each parasitized
+    /// cell of `field` into `folder` and records it. Cost: one small PNG per parasitized cell.
     public func add(field: FieldAnalysis, image: RGBImage, overlay: String, to folder: OutputFolder) throws {
-        let stem = (overlay as NSString).lastPathComponent.replacingOccurrences(of: ".png", with: "")
         var items: [Item] = []
         for object in field.segmentation.objects {
             guard let call = field.calls[object.id], call.parasitized else { continue }
-            let picture = "cells/\(stem)_cell_\(object.id).png"
+            let picture = "cells/" + cellFileName(overlay: overlay, id: object.id)
             try folder.write(Data(ImageCodecs.encodePNG(Self.picture(of: object, in: image))), to: picture)
             items.append(Item(field: field.name, overlay: overlay, id: object.id, pParasitized: call.pParasitized,
                               centroidX: object.centroidX, centroidY: object.centroidY, picture: picture))
@@ -45,19 +44,26 @@ public final class ParasitizedGallery: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// The object's box grown by half its size on each side (clipped to the field), with the object
-    /// outlined in red.
+    /// The object's box grown by half its size on each side, clipped to the field, with the object
+    /// outlined in red. An object with no part of that box in the field (or a malformed mask) gets a
+    /// single black pixel, so every parasitized call keeps its place in the gallery.
+    /// Cost: the picture's pixels.
     static func picture(of object: DetectedObject, in image: RGBImage) -> RGBImage {
-        let mx = object.width / 2, my = object.height / 2
-        let x0 = max(0, object.x - mx), y0 = max(0, object.y - my)
-        let x1 = min(image.width, object.x + object.width + mx), y1 = min(image.height, object.y + object.height + my)
-        var out = RGBImage(width: x1 - x0, height: y1 - y0)
-        for y in y0..<y1 {
-            for x in x0..<x1 { out[x - x0, y - y0] = image[x, y] }
+        guard let mask = MaskPlacement(object) else { return RGBImage(width: 1, height: 1) }
+        let mx = mask.width / 2, my = mask.height / 2
+        let columns = PixelGeometry.visible(offset: mask.x - mx, length: mask.width + 2 * mx, bound: image.width)
+        let rows = PixelGeometry.visible(offset: mask.y - my, length: mask.height + 2 * my, bound: image.height)
+        guard !columns.isEmpty, !rows.isEmpty else { return RGBImage(width: 1, height: 1) }
+        let x0 = mask.x - mx + columns.lowerBound, y0 = mask.y - my + rows.lowerBound
+        var out = RGBImage(width: columns.count, height: rows.count)
+        for y in 0..<rows.count {
+            let from = 3 * ((y0 + y) * image.width + x0)
+            out.pixels.replaceSubrange((3 * y * out.width)..<(3 * (y + 1) * out.width),
+                                       with: image.pixels[from..<(from + 3 * out.width)])
         }
         var shifted = object
-        shifted.x -= x0
-        shifted.y -= y0
+        shifted.x = mask.x - x0
+        shifted.y = mask.y - y0
         Overlay.drawOutline(shifted, on: &out, color: Overlay.parasitizedColor, thickness: 1)
         return out
     }

@@ -213,10 +213,14 @@ public struct ValidationReport: Encodable, Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// A human-readable table: one row per image (when `perImage`), then the overall figures.
+    /// A human-readable table: one row per image (when `perImage`), then the overall figures. Image
+    /// names are shown with control characters (line breaks, terminal escape sequences, NUL) as "?" and
+    /// abbreviated in the middle to the name column's width (at most 40 characters), so each image is
+    /// one row and the columns stay aligned for names of single-width characters.
     public func text(perImage: Bool) -> String {
         var out = ""
-        let nameWidth = max(5, min(40, images.map(\.image.count).max() ?? 5))
+        let names = images.map { terminalText($0.image) }
+        let nameWidth = max(5, min(40, names.map(\.count).max() ?? 5))
         func pad(_ s: String, _ n: Int, left: Bool = false) -> String {
             s.count >= n ? s : (left ? s + String(repeating: " ", count: n - s.count) : String(repeating: " ", count: n - s.count) + s)
         }
@@ -224,8 +228,8 @@ public struct ValidationReport: Encodable, Sendable {
             + pad("recall", 8) + pad("precision", 11) + pad("ratio", 7)
         if perImage {
             out += header + "\n"
-            for r in images {
-                out += pad(r.image, nameWidth, left: true) + pad(String(r.annotated), 11) + pad(String(r.detected), 10)
+            for (r, name) in zip(images, names) {
+                out += pad(name.abbreviatedInMiddle(toCharacters: nameWidth), nameWidth, left: true) + pad(String(r.annotated), 11) + pad(String(r.detected), 10)
                     + pad(String(r.matched), 9) + pad(fixed(r.recall), 8) + pad(fixed(r.precision), 11) + pad(fixed(r.countRatio), 7) + "\n"
             }
             out += "\n"
@@ -251,6 +255,15 @@ public struct ValidationReport: Encodable, Sendable {
         if !failures.isEmpty { out += "\(failures.count) image(s) failed\n" }
         return out
     }
+}
+
+/// `s` with each control character (C0, DEL, C1) replaced by "?", for a terminal.
+func terminalText(_ s: String) -> String {
+    var scalars = String.UnicodeScalarView()
+    for scalar in s.unicodeScalars {
+        scalars.append(scalar.isControl ? "?" : scalar)
+    }
+    return String(scalars)
 }
 
 func fixed(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "-" }

@@ -106,7 +106,7 @@ struct Analyze: ParsableCommand {
             return try output.open(path)
         }
         let allPaths = groups.flatMap(\.paths)
-        let overlayNames = Dictionary(zip(allPaths, uniqueOverlayNames(allPaths)), uniquingKeysWith: { a, _ in a })
+        let overlayNames = Dictionary(zip(allPaths, overlayFileNames(for: allPaths)), uniquingKeysWith: { a, _ in a })
         let gallery = ParasitizedGallery()
         let progress = Progress(total: allPaths.count, enabled: allPaths.count > 1)
         let wantHeatmaps = heatmaps
@@ -125,9 +125,9 @@ struct Analyze: ParsableCommand {
                 try folder.write(Data(encodePNG(overlay, field: field)), to: overlayNames[field.path]!)
                 try gallery.add(field: field, image: image, overlay: overlayNames[field.path]!, to: folder)
                 if let cropFolder {
-                    let stem = (field.name as NSString).deletingPathExtension
                     for object in field.segmentation.objects where object.status == .counted {
-                        try cropFolder.write(Data(encodePNG(object.crop(from: image), field: field)), to: "\(stem)_cell_\(object.id).png")
+                        try cropFolder.write(Data(encodePNG(object.crop(from: image), field: field)),
+                                             to: cellFileName(overlay: overlayNames[field.path]!, id: object.id))
                     }
                 }
             }, progress: { progress.step($0) })
@@ -201,17 +201,6 @@ struct Analyze: ParsableCommand {
         }
         lines.append("results in \(out)")
         return lines.joined(separator: "\n") + "\n"
-    }
-}
-
-/// `overlays/<stem>.png` for each path, with `-2`, `-3`… added where two inputs share a stem.
-func uniqueOverlayNames(_ paths: [String]) -> [String] {
-    var used: [String: Int] = [:]
-    return paths.map { path in
-        let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        used[stem, default: 0] += 1
-        let n = used[stem]!
-        return "overlays/" + (n == 1 ? stem : "\(stem)-\(n)") + ".png"
     }
 }
 

@@ -4,6 +4,7 @@ import Foundation
 import ImageCodecs
 import NeuralNetwork
 import Pipeline
+import Reports
 
 struct Classify: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,14 +55,15 @@ struct Classify: ParsableCommand {
         if let heatmaps { try FileManager.default.createDirectory(atPath: heatmaps, withIntermediateDirectories: true) }
         let names = classifier.classNames
         var results: [Result] = []
-        for (path, (crop, p)) in zip(images, zip(crops, probabilities)) {
+        // Heatmap names: the crop's name made safe and unique, as overlays are named.
+        let stems = overlayFileNames(for: images).map { String($0.dropFirst("overlays/".count).dropLast(".png".count)) }
+        for (index, (path, (crop, p))) in zip(images, zip(crops, probabilities)).enumerated() {
             let best = p.indices.max { p[$0] < p[$1] }!
             var result = Result(file: path, predicted: names[best], probability: p[best],
                                 probabilities: Dictionary(uniqueKeysWithValues: zip(names, p)))
             if let heatmaps {
                 let cam = classifier.gradCAM(crop, classIndex: best)
-                let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-                let out = (heatmaps as NSString).appendingPathComponent(stem + ".gradcam.png")
+                let out = (heatmaps as NSString).appendingPathComponent(stems[index] + ".gradcam.png")
                 try writeAtomically(ImageCodecs.encodePNG(cam.overlay(on: crop)), to: out)
                 result.heatmap = out
             }

@@ -40,6 +40,7 @@ struct Crops: ParsableCommand {
         guard !paths.isEmpty else { throw PipelineError("\(imagesDir): no image in this folder is named in \(truth)") }
         let folder = try output.open(out)
         let analyzer = FieldAnalyzer(segmenter: CellSegmenter(parameters: SegmentationParameters(cellDiameter: cellDiameter)))
+        let overlayNames = overlayFileNames(for: paths)
         let progress = Progress(total: paths.count, enabled: true)
         let results = parallelMap(count: paths.count, threads: threads) { i -> Result<[String: Int], any Error> in
             defer { progress.step(paths[i]) }
@@ -47,14 +48,13 @@ struct Crops: ParsableCommand {
                 let (field, image) = try analyzer.analyze(path: paths[i])
                 let truth = annotations[field.name] ?? []
                 let validation = FieldValidation(image: field.name, segmentation: field.segmentation, annotations: truth)
-                let stem = (field.name as NSString).deletingPathExtension
                 var written: [String: Int] = [:]
                 for pair in validation.pairs {
                     let kind = truth[pair.annotation].kind
                     guard kind == .parasitized || kind == .uninfected,
                           let object = field.segmentation.objects.first(where: { $0.id == pair.detection }) else { continue }
                     try folder.write(Data(encodePNG(object.crop(from: image), field: field)),
-                                     to: "\(kind.rawValue)/\(stem)_cell_\(object.id).png")
+                                     to: "\(kind.rawValue)/" + cellFileName(overlay: overlayNames[i], id: object.id))
                     written[kind.rawValue, default: 0] += 1
                 }
                 return .success(written)

@@ -58,7 +58,7 @@ struct Validate: ParsableCommand {
         let decision = classification.decision
         let analyzer = FieldAnalyzer(segmenter: CellSegmenter(parameters: SegmentationParameters(cellDiameter: cellDiameter)),
                                      classifier: classifier, threshold: decision)
-        let overlayNames = uniqueOverlayNames(paths)
+        let overlayNames = overlayFileNames(for: paths)
         let progress = Progress(total: paths.count, enabled: true)
         let results = parallelMap(count: paths.count, threads: threads) { i -> Result<FieldValidation, any Error> in
             defer { progress.step(paths[i]) }
