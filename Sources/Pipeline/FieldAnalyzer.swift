@@ -17,12 +17,15 @@ public struct FieldAnalysis: Sendable {
     public var calls: [Int: CellCall]
     /// Wall-clock seconds to decode, segment and classify this field.
     public var seconds: Double
+    /// The plausibility checks; a field with a `quality.problem` is not counted.
+    public var quality: FieldQuality
 
     public init(path: String, segmentation: SegmentationResult, calls: [Int: CellCall], seconds: Double) {
         self.path = path
         self.segmentation = segmentation
         self.calls = calls
         self.seconds = seconds
+        self.quality = FieldQuality(segmentation: segmentation, calls: calls)
     }
 
     public var cellsCounted: Int { segmentation.count(.counted) }

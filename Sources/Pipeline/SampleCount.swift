@@ -33,19 +33,21 @@ public struct SampleCount: Sendable {
     public var parasitesPerMicrolitre: Double? { parasitemia.map { $0 * redCellsPerMicrolitre } }
 }
 
-/// Analyses fields in order, `threads` at a time, calling `accept` (in order) for each field that
-/// counts towards the sample; with a `target`, stops after the field in which the count of counted
-/// cells reaches it (fields analysed alongside beyond that one are dropped unseen). `accept` may run
-/// on several threads at once for fields of the same wave. A `PipelineError` from `accept` fails
+/// Analyses fields in order, `threads` at a time, calling `accept` (in order) for each field analysed;
+/// with a `target`, stops after the field in which the count of counted cells reaches it (fields
+/// analysed alongside beyond that one are dropped unseen). A field that fails quality control
+/// (`FieldAnalysis.quality`) is passed to `accept` too, for its overlay, but does not count: it is
+/// returned among `rejected` and `failures` ("NAME: failed quality control: reason"). `accept` may
+/// run on several threads at once for fields of the same wave. A `PipelineError` from `accept` fails
 /// that field only; any other error (e.g. the output folder cannot be written) stops the run and is
-/// rethrown once the wave in progress is done. Returns the accepted fields and the failures (path,
-/// message) in input order.
+/// rethrown once the wave in progress is done. Returns the counted fields, the rejected ones and
+/// the failures (path, message), each in input order.
 public func analyzeInOrder(_ paths: [String], analyzer: FieldAnalyzer, target: Int?, threads: Int,
                            accept: @Sendable (FieldAnalysis, RGBImage) throws -> Void,
                            progress: @Sendable (String) -> Void = { _ in }) throws
-    -> (fields: [FieldAnalysis], failures: [(path: String, message: String)]) {
-    var fields: [FieldAnalysis] = []
-    var failures: [(path: String, message: String)] = []
+    -> (fields: [FieldAnalysis], rejected: [FieldAnalysis], failures: [(path: String, message: String)]) {
+    var fields: [FieldAnalysis] = [], rejected: [FieldAnalysis] = []
+    var failures: [(index: Int, path: String, message: String)] = []
     var counted = 0
     var next = 0
     let wave = max(1, threads)
@@ -56,15 +58,17 @@ public func analyzeInOrder(_ paths: [String], analyzer: FieldAnalyzer, target: I
             do throws(PipelineError) { return .success(try analyzer.analyze(path: slice[i])) } catch { return .failure(error) }
         }
         // Keep fields in order up to the one that reaches the target.
-        var kept: [(FieldAnalysis, RGBImage)] = []
+        let first = next - slice.count
+        var kept: [(FieldAnalysis, RGBImage)] = [], keptIndices: [Int] = []
         for (i, r) in results.enumerated() {
             if let target, counted >= target { break }
             switch r {
             case .success(let pair):
                 kept.append(pair)
-                counted += pair.0.cellsCounted
+                keptIndices.append(first + i)
+                if pair.0.quality.problem == nil { counted += pair.0.cellsCounted }
             case .failure(let e):
-                failures.append((slice[i], e.description))
+                failures.append((first + i, slice[i], e.description))
             }
             progress(slice[i])
         }
@@ -72,13 +76,19 @@ public func analyzeInOrder(_ paths: [String], analyzer: FieldAnalyzer, target: I
         let outcomes = parallelMap(count: accepted.count, threads: threads) { i -> (any Error)? in
             do { try accept(accepted[i].0, accepted[i].1); return nil } catch { return error }
         }
-        for (pair, error) in zip(kept, outcomes) {
+        for (((field, _), index), error) in zip(zip(kept, keptIndices), outcomes) {
             switch error {
-            case nil: fields.append(pair.0)
-            case let fieldError as PipelineError: failures.append((pair.0.path, fieldError.description))
+            case nil:
+                if let problem = field.quality.problem {
+                    rejected.append(field)
+                    failures.append((index, field.path, "\(field.name): failed quality control: \(problem)"))
+                } else {
+                    fields.append(field)
+                }
+            case let fieldError as PipelineError: failures.append((index, field.path, fieldError.description))
             case let runError?: throw runError
             }
         }
     }
-    return (fields, failures)
+    return (fields, rejected, failures.sorted { $0.index < $1.index }.map { ($0.path, $0.message) })
 }

@@ -57,6 +57,8 @@ public struct AnalysisReport: Encodable, Sendable {
         /// Path of the overlay, relative to the output folder.
         public var overlay: String?
         public var seconds: Double
+        /// The plausibility measures (README.md, "Quality control").
+        public var quality: Quality
 
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -72,10 +74,60 @@ public struct AnalysisReport: Encodable, Sendable {
             try c.encode(cellDiameterEstimated, forKey: .cellDiameterEstimated)
             try c.encode(overlay, forKey: .overlay)
             try c.encode(seconds, forKey: .seconds)
+            try c.encode(quality, forKey: .quality)
         }
         enum CodingKeys: CodingKey {
             case file, sample, width, height, cellsCounted, parasitized, parasitemiaPercent, excluded, cellDiameter,
-                 cellDiameterEstimated, overlay, seconds
+                 cellDiameterEstimated, overlay, seconds, quality
+        }
+    }
+    /// A field's plausibility measures (`FieldQuality`), null where a measure has no value.
+    public struct Quality: Encodable, Sendable {
+        public var passed: Bool
+        public var problem: String?
+        public var diameterFraction: Double
+        public var sizeAgreement: Double?
+        public var coverage: Double
+        public var outlineContrast: Double?
+        public var backgroundTexture: Double?
+        public var glassLevel: Double
+        public var glassSaturation: Double
+        public var stainRedToGreen: Double?
+        public var stainBlueToGreen: Double?
+        public var roundness: Double?
+
+        init(_ q: FieldQuality) {
+            passed = q.problem == nil
+            problem = q.problem
+            diameterFraction = q.diameterFraction
+            sizeAgreement = q.sizeAgreement
+            coverage = q.coverage
+            outlineContrast = q.outlineContrast
+            backgroundTexture = q.backgroundTexture
+            glassLevel = q.glassLevel
+            glassSaturation = q.glassSaturation
+            stainRedToGreen = q.stain?.redToGreen
+            stainBlueToGreen = q.stain?.blueToGreen
+            roundness = q.roundness
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(passed, forKey: .passed)
+            try c.encode(problem, forKey: .problem)
+            try c.encode(diameterFraction, forKey: .diameterFraction)
+            try c.encode(sizeAgreement, forKey: .sizeAgreement)
+            try c.encode(coverage, forKey: .coverage)
+            try c.encode(outlineContrast, forKey: .outlineContrast)
+            try c.encode(backgroundTexture, forKey: .backgroundTexture)
+            try c.encode(glassLevel, forKey: .glassLevel)
+            try c.encode(glassSaturation, forKey: .glassSaturation)
+            try c.encode(stainRedToGreen, forKey: .stainRedToGreen)
+            try c.encode(stainBlueToGreen, forKey: .stainBlueToGreen)
+            try c.encode(roundness, forKey: .roundness)
+        }
+        enum CodingKeys: CodingKey {
+            case passed, problem, diameterFraction, sizeAgreement, coverage, outlineContrast, backgroundTexture, glassLevel, glassSaturation, stainRedToGreen, stainBlueToGreen, roundness
         }
     }
     /// One patient's slide: the pooled count over its fields.
@@ -114,13 +166,32 @@ public struct AnalysisReport: Encodable, Sendable {
                  parasitemiaPercent, parasitemiaCi95Percent, parasitesPerMicrolitre, parasitesPerMicrolitreCi95
         }
     }
-    public struct Failure: Codable, Sendable {
+    /// An input that was not counted: it could not be read or segmented, or it failed quality control
+    /// (then with its overlay and measures, so that a person can see why).
+    public struct Failure: Encodable, Sendable {
         public var file: String
+        /// One line naming the file and the reason.
         public var error: String
-        public init(file: String, error: String) {
+        /// The overlay of a field that failed quality control (path relative to the output folder).
+        public var overlay: String?
+        /// The measures of a field that failed quality control.
+        public var quality: Quality?
+
+        public init(file: String, error: String, overlay: String? = nil, quality: FieldQuality? = nil) {
             self.file = file
             self.error = error
+            self.overlay = overlay
+            self.quality = quality.map(Quality.init)
         }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(file, forKey: .file)
+            try c.encode(error, forKey: .error)
+            try c.encode(overlay, forKey: .overlay)
+            try c.encode(quality, forKey: .quality)
+        }
+        enum CodingKeys: CodingKey { case file, error, overlay, quality }
     }
     public struct Cell: Encodable, Sendable {
         public var image: String
@@ -200,7 +271,7 @@ public struct AnalysisReport: Encodable, Sendable {
                       parasitemiaPercent: classified && f.cellsCounted > 0 ? rounded(100 * Double(f.parasitized) / Double(f.cellsCounted), 3) : nil,
                       excluded: Self.excludedCounts(f.segmentation), cellDiameter: rounded(f.segmentation.cellDiameter, 1),
                       cellDiameterEstimated: f.segmentation.diameterEstimated, overlay: overlays[f.path],
-                      seconds: rounded(f.seconds, 3))
+                      seconds: rounded(f.seconds, 3), quality: Quality(f.quality))
             }
         }
         self.samples = named.map { s in

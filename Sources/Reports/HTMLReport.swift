@@ -58,8 +58,17 @@ public struct HTMLReport {
         h += fieldsSection()
         h += gallerySection()
         if !report.failures.isEmpty {
-            h += "<h2 id=\"failures\">Failures</h2>\n<table>\n<tr><th>File</th><th>Error</th></tr>\n"
-            for f in report.failures { h += "<tr><td class=\"data\">\(escape(f.file))</td><td class=\"data\">\(escape(f.error))</td></tr>\n" }
+            h += "<h2 id=\"failures\">Not counted</h2>\n<p class=\"note\">Inputs that could not be read, and fields that failed quality control (a figure that cannot be trusted is not counted; README.md lists the rules).</p>\n"
+            h += "<table>\n<tr><th>File</th><th>Reason</th><th>Overlay</th></tr>\n"
+            for f in report.failures {
+                h += "<tr><td class=\"data\">\(escape(f.file))</td><td class=\"data\">\(escape(f.error))</td>"
+                if let overlay = f.overlay {
+                    h += "<td><a href=\"\(urlPath(overlay))\"><img class=\"thumb\" src=\"\(urlPath(overlay))\" alt=\"overlay of \(escape(f.file))\" loading=\"lazy\"></a></td>"
+                } else {
+                    h += "<td>–</td>"
+                }
+                h += "</tr>\n"
+            }
             h += "</table>\n"
         }
         h += settingsSection()

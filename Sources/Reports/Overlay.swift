@@ -28,7 +28,7 @@ public enum Overlay {
     /// centroid are left out. Cost: one copy of the image plus O(object pixels inside the image +
     /// label pixels).
     public static func render(_ field: RGBImage, name: String, segmentation: SegmentationResult,
-                              calls: [Int: CellCall] = [:], heatmaps: [Int: [Float]] = [:]) -> RGBImage {
+                              calls: [Int: CellCall] = [:], heatmaps: [Int: [Float]] = [:], notice: String? = nil) -> RGBImage {
         let scale = drawingScale(of: field)
         var canvas = field
         for object in segmentation.objects {
@@ -43,7 +43,9 @@ public enum Overlay {
         for object in segmentation.objects {
             drawLabels(of: object, call: calls[object.id], on: &canvas, scale: scale)
         }
-        return addLegend(legend(name: name, segmentation: segmentation, calls: calls), above: canvas, scale: scale)
+        var entries = legend(name: name, segmentation: segmentation, calls: calls)
+        if let notice { entries.insert((notice, parasitizedColor), at: 1) }
+        return addLegend(entries, above: canvas, scale: scale)
     }
 
     /// The header's entries: the file name, then the field's counts, each with its colour.

@@ -13,8 +13,9 @@ public struct Absorbance: Sendable {
     public var red: Plane
     /// Blue-channel absorbance: low relative to green in the blue-purple nuclei of leukocytes.
     public var blue: Plane
-    /// The background colour at the image centre (for reports and debugging).
-    public var backgroundRGB: (Float, Float, Float)
+    /// The colour of the empty glass (0–255 per channel): for each channel, the median over the blocks
+    /// where background was measured. A smear's glass is bright and nearly neutral.
+    public var glass: (red: Float, green: Float, blue: Float)
 
     /// Computes absorbance planes for `image`.
     ///
@@ -60,6 +61,7 @@ public struct Absorbance: Sendable {
             let brightest = Float(histogram.lastIndex(where: { $0 > 0 }) ?? 255)
             for b in 0..<(bw * bh) { known[b] = true; grid[3 * b] = brightest; grid[3 * b + 1] = brightest; grid[3 * b + 2] = brightest }
         }
+        let measured = (0..<(bw * bh)).filter { known[$0] }
         // Fill unknown blocks from known neighbours, ring by ring.
         while known.contains(false) {
             var next = known
@@ -117,7 +119,10 @@ public struct Absorbance: Sendable {
         self.green = boxBlur(Plane(width: w, height: h, values: green), radius: 1)
         self.red = boxBlur(Plane(width: w, height: h, values: red), radius: 1)
         self.blue = boxBlur(Plane(width: w, height: h, values: blue), radius: 1)
-        let cb = 3 * ((bh / 2) * bw + bw / 2)
-        self.backgroundRGB = (grid[cb], grid[cb + 1], grid[cb + 2])
+        func median(_ channel: Int) -> Float {
+            let values = measured.map { grid[3 * $0 + channel] }.sorted()
+            return values[values.count / 2]
+        }
+        self.glass = (median(0), median(1), median(2))
     }
 }

@@ -74,9 +74,6 @@ public struct CellSegmenter: Sendable {
         let factor = max(1, Int(diameter / parameters.workingDiameter))
         let absorbance = (factor == preview?.factor ? preview?.absorbance : nil) ?? Absorbance(image.boxDownscaled(by: factor))
         let working = segmentAtWorkingScale(absorbance, diameter: diameter / Double(factor))
-        if let contrast = working.edgeContrast, contrast < 1.4 {
-            throw SegmentationError(description: "no red blood cells found (no cell outlines, only smooth shading: is this a thin blood smear field?)")
-        }
         var objects = working.objects(factor: factor, fullWidth: image.width, fullHeight: image.height,
                                       diameter: diameter)
         let seams = Seams(in: image)
@@ -85,7 +82,9 @@ public struct CellSegmenter: Sendable {
         }
         return SegmentationResult(width: image.width, height: image.height, objects: objects,
                                   cellDiameter: diameter, diameterEstimated: parameters.cellDiameter == nil,
-                                  workingScale: factor, seams: seams)
+                                  workingScale: factor, seams: seams, outlineContrast: working.outline.contrast,
+                                  backgroundTexture: working.outline.backgroundTexture,
+                                  stain: working.stain, glass: absorbance.glass)
     }
 
     /// Longest side up to which a field's cell size is estimated on the whole field at once.
@@ -133,8 +132,10 @@ public struct CellSegmenter: Sendable {
     struct WorkingLabels {
         var labels: LabelImage
         var status: [ObjectStatus]   // indexed by label; [0] unused
-        /// `outlineEdgeContrast` of the counted objects (nil without any).
-        var edgeContrast: Double?
+        /// `outlineMeasures` of the counted objects.
+        var outline: (contrast: Double?, backgroundTexture: Double?)
+        /// `stainRatios` of the counted objects (nil without any).
+        var stain: StainRatios?
 
         /// Maps labels back to the input resolution as `DetectedObject`s, ids in reading order.
         func objects(factor: Int, fullWidth: Int, fullHeight: Int, diameter: Double) -> [DetectedObject] {
@@ -330,7 +331,8 @@ public struct CellSegmenter: Sendable {
         }
         markLeukocytes(&labels, &status, absorbance: absorbance, mask: mask, radius: r)
         return WorkingLabels(labels: labels, status: status,
-                             edgeContrast: outlineEdgeContrast(labels, status: status, absorbance: absorbance.green))
+                             outline: outlineMeasures(labels, status: status, absorbance: absorbance.green),
+                             stain: stainRatios(labels, status: status, absorbance: absorbance))
     }
 
     /// Marks as leukocytes the objects around nuclei: connected blobs of pixels whose red-channel
@@ -463,22 +465,31 @@ func boundingBoxes(_ labels: LabelImage) -> [(label: Int, x0: Int, y0: Int, x1: 
     return Array(boxes.dropFirst().filter { $0.area > 0 })
 }
 
-/// For each counted object, the mean gradient magnitude on its outline (object pixels with a
-/// 4-neighbour outside it, taking the strongest magnitude within one pixel) over the mean magnitude
-/// inside it; the median over objects. A cell's outline is an edge much stronger than its inside
-/// (ratios of 2 and more); a region cut out of smooth shading has about the same gradient
-/// everywhere (ratio near 1). Cost: one gradient and one pass.
-func outlineEdgeContrast(_ labels: LabelImage, status: [ObjectStatus], absorbance: Plane) -> Double? {
+/// How sharply the counted objects stand out: for each counted object, the mean gradient magnitude
+/// on its outline (object pixels with a 4-neighbour outside it, taking the strongest magnitude
+/// within one pixel) over the mean magnitude inside it, the median over objects (`contrast`); and
+/// the mean magnitude over the background (pixels whose 4-neighbours are all outside every object)
+/// over the mean on all counted outlines (`backgroundTexture`). A cell's outline is an edge much
+/// stronger than its inside (contrast 2 and more) and than the glass around it (texture well under
+/// 1); a region cut out of smooth shading has about the same gradient everywhere (contrast near 1),
+/// and a photograph of a scene has texture between its objects. Cost: one gradient and one pass.
+func outlineMeasures(_ labels: LabelImage, status: [ObjectStatus], absorbance: Plane) -> (contrast: Double?, backgroundTexture: Double?) {
     let w = labels.width, h = labels.height
     let magnitude = Gradient(absorbance).magnitude.values
     var outline = [Double](repeating: 0, count: labels.count + 1), outlineCount = [Int](repeating: 0, count: labels.count + 1)
     var inside = outline, insideCount = outlineCount
+    var background = 0.0, backgroundCount = 0
     for y in 1..<max(1, h - 1) {
         for x in 1..<max(1, w - 1) {
             let i = y * w + x
             let l = labels.labels[i]
-            guard l != 0, status[Int(l)] == .counted else { continue }
-            if labels.labels[i - 1] != l || labels.labels[i + 1] != l || labels.labels[i - w] != l || labels.labels[i + w] != l {
+            let edge = labels.labels[i - 1] != l || labels.labels[i + 1] != l || labels.labels[i - w] != l || labels.labels[i + w] != l
+            if l == 0 {
+                if !edge { background += Double(magnitude[i]); backgroundCount += 1 }
+                continue
+            }
+            guard status[Int(l)] == .counted else { continue }
+            if edge {
                 var strongest: Float = 0
                 for dy in -1...1 { for dx in -1...1 { strongest = max(strongest, magnitude[i + dy * w + dx]) } }
                 outline[Int(l)] += Double(strongest)
@@ -492,5 +503,28 @@ func outlineEdgeContrast(_ labels: LabelImage, status: [ObjectStatus], absorbanc
     let ratios = (1..<(labels.count + 1)).filter { outlineCount[$0] > 0 && insideCount[$0] > 0 }.map {
         (outline[$0] / Double(outlineCount[$0])) / max(1e-6, inside[$0] / Double(insideCount[$0]))
     }.sorted()
-    return ratios.isEmpty ? nil : ratios[ratios.count / 2]
+    let outlineMean = outline.reduce(0, +) / Double(max(1, outlineCount.reduce(0, +)))
+    let texture = backgroundCount > 0 && outlineMean > 0 ? (background / Double(backgroundCount)) / outlineMean : nil
+    return (ratios.isEmpty ? nil : ratios[ratios.count / 2], texture)
+}
+
+/// For each counted object, its mean red- and blue-channel absorbance over its mean green-channel
+/// absorbance; the medians over objects. Giemsa-stained red cells absorb mostly green light (they
+/// look pink): red/green is about 0.2–0.5. Black ink, grey photographs and other achromatic
+/// objects absorb all channels alike (ratios near 1); other stains shift them. Objects whose mean
+/// green absorbance is under 0.02 are left out (nothing to divide by). Cost: one pass.
+func stainRatios(_ labels: LabelImage, status: [ObjectStatus], absorbance: Absorbance) -> StainRatios? {
+    var red = [Double](repeating: 0, count: labels.count + 1), green = red, blue = red, pixels = red
+    for i in 0..<labels.labels.count {
+        let l = Int(labels.labels[i])
+        guard l != 0, status[l] == .counted else { continue }
+        red[l] += Double(absorbance.red.values[i])
+        green[l] += Double(absorbance.green.values[i])
+        blue[l] += Double(absorbance.blue.values[i])
+        pixels[l] += 1
+    }
+    let objects = (1..<(labels.count + 1)).filter { pixels[$0] > 0 && green[$0] / pixels[$0] >= 0.02 }
+    guard !objects.isEmpty else { return nil }
+    let redRatios = objects.map { red[$0] / green[$0] }.sorted(), blueRatios = objects.map { blue[$0] / green[$0] }.sorted()
+    return StainRatios(redToGreen: redRatios[redRatios.count / 2], blueToGreen: blueRatios[blueRatios.count / 2])
 }

@@ -68,9 +68,22 @@ public struct SegmentationResult: Sendable {
     public var workingScale: Int
     /// Lines along which the image was stitched from several fields; objects they cut are `border`.
     public var seams: Seams
+    /// Median over counted cells of the gradient on their outline over the gradient inside them: 2
+    /// and more for real cell outlines, near 1 for regions cut out of smooth shading (nil without
+    /// counted cells).
+    public var outlineContrast: Double?
+    /// Mean gradient on the glass between objects over that on the counted cells' outlines: well under
+    /// 1 on a smear, higher on textured scenes (nil without counted cells).
+    public var backgroundTexture: Double?
+    /// Colour of the counted cells' stain (nil without counted cells).
+    public var stain: StainRatios?
+    /// The colour of the empty glass (`Absorbance.glass`).
+    public var glass: (red: Float, green: Float, blue: Float)
 
     public init(width: Int, height: Int, objects: [DetectedObject], cellDiameter: Double, diameterEstimated: Bool,
-                workingScale: Int, seams: Seams = Seams(columns: [], rows: [])) {
+                workingScale: Int, seams: Seams = Seams(columns: [], rows: []), outlineContrast: Double? = nil,
+                backgroundTexture: Double? = nil, stain: StainRatios? = nil,
+                glass: (red: Float, green: Float, blue: Float) = (255, 255, 255)) {
         self.width = width
         self.height = height
         self.objects = objects
@@ -78,8 +91,24 @@ public struct SegmentationResult: Sendable {
         self.diameterEstimated = diameterEstimated
         self.workingScale = workingScale
         self.seams = seams
+        self.outlineContrast = outlineContrast
+        self.backgroundTexture = backgroundTexture
+        self.stain = stain
+        self.glass = glass
     }
 
     /// Number of objects with each status.
     public func count(_ status: ObjectStatus) -> Int { objects.reduce(0) { $0 + ($1.status == status ? 1 : 0) } }
+}
+
+/// The colour of stained objects as ratios of their mean absorbance in the red and blue channels to
+/// that in green (medians over objects; see `stainRatios`).
+public struct StainRatios: Sendable, Equatable {
+    public var redToGreen: Double
+    public var blueToGreen: Double
+
+    public init(redToGreen: Double, blueToGreen: Double) {
+        self.redToGreen = redToGreen
+        self.blueToGreen = blueToGreen
+    }
 }

@@ -114,15 +114,18 @@ struct Analyze: ParsableCommand {
         var samples: [SampleCount] = []
         var failures: [AnalysisReport.Failure] = []
         for group in groups {
-            let (fields, failed) = try analyzeInOrder(group.paths, analyzer: analyzer, target: group.target, threads: threads, accept: { field, image in
+            let (fields, rejected, failed) = try analyzeInOrder(group.paths, analyzer: analyzer, target: group.target, threads: threads, accept: { field, image in
                 var maps: [Int: [Float]] = [:]
                 if wantHeatmaps, let classifier, let positive = classifier.positiveClassIndex {
                     for object in field.segmentation.objects where field.calls[object.id]?.parasitized == true {
                         maps[object.id] = classifier.gradCAM(object.crop(from: image), classIndex: positive).heatmap
                     }
                 }
-                let overlay = Overlay.render(image, name: field.name, segmentation: field.segmentation, calls: field.calls, heatmaps: maps)
+                let notice = field.quality.problem.map { "NOT COUNTED, failed quality control: " + $0 }
+                let overlay = Overlay.render(image, name: field.name, segmentation: field.segmentation, calls: field.calls,
+                                             heatmaps: maps, notice: notice)
                 try folder.write(Data(encodePNG(overlay, field: field)), to: overlayNames[field.path]!)
+                guard notice == nil else { return }
                 try gallery.add(field: field, image: image, overlay: overlayNames[field.path]!, to: folder)
                 if let cropFolder {
                     for object in field.segmentation.objects where object.status == .counted {
@@ -133,8 +136,11 @@ struct Analyze: ParsableCommand {
             }, progress: { progress.step($0) })
             samples.append(SampleCount(name: group.name, fields: fields, fieldsAvailable: group.paths.count,
                                        targetCells: group.target, redCellsPerMicrolitre: redCellsPerMicrolitre))
+            let rejectedByPath = Dictionary(rejected.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
             for f in failed {
-                failures.append(AnalysisReport.Failure(file: f.path, error: f.message))
+                let field = rejectedByPath[f.path]
+                failures.append(AnalysisReport.Failure(file: f.path, error: f.message, overlay: field.map { _ in overlayNames[f.path]! },
+                                                       quality: field?.quality))
             }
         }
         progress.finish()

@@ -46,6 +46,7 @@ struct Crops: ParsableCommand {
             defer { progress.step(paths[i]) }
             do {
                 let (field, image) = try analyzer.analyze(path: paths[i])
+                if let problem = field.quality.problem { throw PipelineError("\(field.name): failed quality control: \(problem)") }
                 let truth = annotations[field.name] ?? []
                 let validation = FieldValidation(image: field.name, segmentation: field.segmentation, annotations: truth)
                 var written: [String: Int] = [:]

@@ -64,6 +64,7 @@ struct Validate: ParsableCommand {
             defer { progress.step(paths[i]) }
             do {
                 let (field, image) = try analyzer.analyze(path: paths[i])
+                if let problem = field.quality.problem { throw PipelineError("\(field.name): failed quality control: \(problem)") }
                 let truth = annotations[field.name] ?? []
                 let validation = FieldValidation(image: field.name, segmentation: field.segmentation, annotations: truth,
                                                  calls: field.calls)

@@ -122,13 +122,28 @@ import Testing
         #expect(result.count(.counted) == 24)
     }
 
-    @Test func blankOrShadedImagesAreNotSmears() throws {
+    /// (A shaded image can be segmented; its measures fail quality control: PipelineTests.)
+    @Test func blankOrTinyImagesCannotBeSegmented() throws {
         let blank = RGBImage(width: 320, height: 240, fill: (200, 200, 200))
         #expect(throws: SegmentationError.self) { try CellSegmenter().segment(blank) }
+        #expect(throws: SegmentationError.self) { try CellSegmenter().segment(RGBImage(width: 8, height: 8)) }
+    }
+
+    @Test func measuresTellCellsFromShading() throws {
+        let cells = try CellSegmenter().segment(Self.field(discs: [(100, 100, 24, Self.cell, true), (200, 120, 24, Self.cell, true),
+                                                                   (300, 200, 24, Self.cell, true), (150, 250, 24, Self.cell, true)]))
+        #expect(cells.count(.counted) == 4)
+        #expect(try #require(cells.outlineContrast) > 2)
+        #expect(try #require(cells.backgroundTexture) < 0.3)
+        // Pink-grey cells absorb green most: red/green well under 1.
+        let stain = try #require(cells.stain)
+        #expect(stain.redToGreen < 0.8 && stain.blueToGreen < 1.2, "\(stain)")
+        #expect(cells.glass.green > 200 && abs(cells.glass.red - 205) < 5)
         var ramp = RGBImage(width: 640, height: 480)
         for y in 0..<480 { for x in 0..<640 { let v = UInt8(x * 255 / 639); ramp[x, y] = (v, v, v) } }
-        #expect(throws: SegmentationError.self) { try CellSegmenter().segment(ramp) }
-        #expect(throws: SegmentationError.self) { try CellSegmenter().segment(RGBImage(width: 8, height: 8)) }
+        if let shading = try? CellSegmenter().segment(ramp), let contrast = shading.outlineContrast {
+            #expect(contrast < 1.6)
+        }
     }
 
     @Test func aRealFieldIsCountedNearItsAnnotation() throws {

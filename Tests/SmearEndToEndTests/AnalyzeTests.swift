@@ -45,7 +45,11 @@ struct AnalyzeTests {
         #expect(try jsonKeys(data, "settings") == ["model", "threshold", "cell_diameter", "target_cells", "red_cells_per_microlitre"])
         #expect(try jsonKeys(data, "images") == ["file", "sample", "width", "height", "cells_counted", "parasitized",
                                                  "parasitemia_percent", "excluded", "cell_diameter",
-                                                 "cell_diameter_estimated", "overlay", "seconds"])
+                                                 "cell_diameter_estimated", "overlay", "seconds", "quality"])
+        #expect(try jsonKeys(data, "images", "quality") == ["passed", "problem", "diameter_fraction", "size_agreement", "coverage",
+                                                            "outline_contrast", "background_texture", "glass_level",
+                                                            "glass_saturation", "stain_red_to_green", "stain_blue_to_green",
+                                                            "roundness"])
         #expect(try jsonKeys(data, "images", "excluded") == ["border", "leukocyte", "debris"])
         #expect(try jsonKeys(data, "cells") == ["image", "id", "x", "y", "width", "height", "centroid_x", "centroid_y",
                                                 "area", "status", "class", "p_parasitized"])
