@@ -79,7 +79,12 @@ public struct FieldAnalyzer: Sendable {
         var calls: [Int: CellCall] = [:]
         if let classifier, let positive = classifier.positiveClassIndex {
             let counted = segmentation.objects.filter { $0.status == .counted }
-            let probabilities = classifier.probabilities(counted.map { $0.crop(from: image) })
+            let probabilities: [[Float]]
+            do {
+                probabilities = try classifier.checkedProbabilities(counted.map { $0.crop(from: image) })
+            } catch {
+                throw PipelineError("\((path as NSString).lastPathComponent): " + error.message(for: "cell \(counted[error.crop].id)"))
+            }
             for (object, p) in zip(counted, probabilities) {
                 let pp = Double(p[positive])
                 calls[object.id] = CellCall(pParasitized: pp, parasitized: pp >= threshold)
