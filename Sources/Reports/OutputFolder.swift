@@ -39,7 +39,7 @@ public final class OutputFolder: Sendable {
             let owner = Int32(name.dropFirst(Self.stagingPrefix.count)) ?? 0
             // Stale: we hold the lock, so no live run is writing into it; without locks, its process is gone.
             if lock.held || (owner > 0 && kill(owner, 0) != 0 && errno == ESRCH) {
-                try? FileManager.default.removeItem(atPath: (path as NSString).appendingPathComponent(name))
+                removeTree((path as NSString).appendingPathComponent(name))
             }
         }
         staging = (path as NSString).appendingPathComponent(Self.stagingPrefix + String(pid))
@@ -266,19 +266,35 @@ final class StagingRegistry: @unchecked Sendable {
         pthread_rwlock_wrlock(&rw); defer { pthread_rwlock_unlock(&rw) }
         try body()
         active.remove(staging)
-        try? FileManager.default.removeItem(atPath: staging)
+        removeTree(staging)
     }
 
     func remove(_ staging: String) {
         pthread_rwlock_wrlock(&rw); defer { pthread_rwlock_unlock(&rw) }
         active.remove(staging)
-        try? FileManager.default.removeItem(atPath: staging)
+        removeTree(staging)
     }
 
     func removeAll() {
         pthread_rwlock_wrlock(&rw); defer { pthread_rwlock_unlock(&rw) }
-        for staging in active { try? FileManager.default.removeItem(atPath: staging) }
+        for staging in active { removeTree(staging) }
         active.removeAll()
+    }
+}
+
+/// Removes `path` and everything under it, as much as can be: an entry that cannot be removed (the
+/// folder holding it is no longer writable) does not stop the removal of the others. Symbolic links
+/// are removed, never followed.
+func removeTree(_ path: String) {
+    var info = stat()
+    guard lstat(path, &info) == 0 else { return }
+    if (info.st_mode & S_IFMT) == S_IFDIR {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
+            removeTree((path as NSString).appendingPathComponent(name))
+        }
+        rmdir(path)
+    } else {
+        unlink(path)
     }
 }
 
