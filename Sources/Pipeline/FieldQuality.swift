@@ -21,7 +21,7 @@ import Segmentation
 /// 10. parasitemia at most 50%: hyperparasitaemia in severe falciparum malaria is over 10% and
 ///     rarely beyond 30–50% [IML fields: at most 8.2%].
 /// Photographs, text, gradients, other stains and mosaics used to choose them: README.md.
-public struct FieldQuality: Sendable, Equatable {
+public struct FieldQuality: Sendable, Equatable, Encodable {
     /// Typical cell diameter over the image's shorter side.
     public var diameterFraction: Double
     /// Median diameter of the counted cells (that of a disc of the same area) over the typical
@@ -130,5 +130,28 @@ public struct FieldQuality: Sendable, Equatable {
 
     static func median(_ values: [Double]) -> Double? {
         values.isEmpty ? nil : values.sorted()[values.count / 2]
+    }
+
+    /// As in report.json: `passed`, `problem` and every measure, null where it has no value; the
+    /// stain as `stain_red_to_green` and `stain_blue_to_green`; `cells_counted` and `parasitemia` are
+    /// left out (the report gives them beside it).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(problem == nil, forKey: .passed)
+        try c.encode(problem, forKey: .problem)
+        try c.encode(diameterFraction, forKey: .diameterFraction)
+        try c.encode(sizeAgreement, forKey: .sizeAgreement)
+        try c.encode(coverage, forKey: .coverage)
+        try c.encode(outlineContrast, forKey: .outlineContrast)
+        try c.encode(backgroundTexture, forKey: .backgroundTexture)
+        try c.encode(glassLevel, forKey: .glassLevel)
+        try c.encode(glassSaturation, forKey: .glassSaturation)
+        try c.encode(stain?.redToGreen, forKey: .stainRedToGreen)
+        try c.encode(stain?.blueToGreen, forKey: .stainBlueToGreen)
+        try c.encode(roundness, forKey: .roundness)
+    }
+    enum CodingKeys: CodingKey {
+        case passed, problem, diameterFraction, sizeAgreement, coverage, outlineContrast, backgroundTexture, glassLevel,
+             glassSaturation, stainRedToGreen, stainBlueToGreen, roundness
     }
 }

@@ -58,7 +58,7 @@ public struct AnalysisReport: Encodable, Sendable {
         public var overlay: String?
         public var seconds: Double
         /// The plausibility measures (README.md, "Quality control").
-        public var quality: Quality
+        public var quality: FieldQuality
 
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -79,55 +79,6 @@ public struct AnalysisReport: Encodable, Sendable {
         enum CodingKeys: CodingKey {
             case file, sample, width, height, cellsCounted, parasitized, parasitemiaPercent, excluded, cellDiameter,
                  cellDiameterEstimated, overlay, seconds, quality
-        }
-    }
-    /// A field's plausibility measures (`FieldQuality`), null where a measure has no value.
-    public struct Quality: Encodable, Sendable {
-        public var passed: Bool
-        public var problem: String?
-        public var diameterFraction: Double
-        public var sizeAgreement: Double?
-        public var coverage: Double
-        public var outlineContrast: Double?
-        public var backgroundTexture: Double?
-        public var glassLevel: Double
-        public var glassSaturation: Double
-        public var stainRedToGreen: Double?
-        public var stainBlueToGreen: Double?
-        public var roundness: Double?
-
-        init(_ q: FieldQuality) {
-            passed = q.problem == nil
-            problem = q.problem
-            diameterFraction = q.diameterFraction
-            sizeAgreement = q.sizeAgreement
-            coverage = q.coverage
-            outlineContrast = q.outlineContrast
-            backgroundTexture = q.backgroundTexture
-            glassLevel = q.glassLevel
-            glassSaturation = q.glassSaturation
-            stainRedToGreen = q.stain?.redToGreen
-            stainBlueToGreen = q.stain?.blueToGreen
-            roundness = q.roundness
-        }
-
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(passed, forKey: .passed)
-            try c.encode(problem, forKey: .problem)
-            try c.encode(diameterFraction, forKey: .diameterFraction)
-            try c.encode(sizeAgreement, forKey: .sizeAgreement)
-            try c.encode(coverage, forKey: .coverage)
-            try c.encode(outlineContrast, forKey: .outlineContrast)
-            try c.encode(backgroundTexture, forKey: .backgroundTexture)
-            try c.encode(glassLevel, forKey: .glassLevel)
-            try c.encode(glassSaturation, forKey: .glassSaturation)
-            try c.encode(stainRedToGreen, forKey: .stainRedToGreen)
-            try c.encode(stainBlueToGreen, forKey: .stainBlueToGreen)
-            try c.encode(roundness, forKey: .roundness)
-        }
-        enum CodingKeys: CodingKey {
-            case passed, problem, diameterFraction, sizeAgreement, coverage, outlineContrast, backgroundTexture, glassLevel, glassSaturation, stainRedToGreen, stainBlueToGreen, roundness
         }
     }
     /// One patient's slide: the pooled count over its fields.
@@ -175,13 +126,13 @@ public struct AnalysisReport: Encodable, Sendable {
         /// The overlay of a field that failed quality control (path relative to the output folder).
         public var overlay: String?
         /// The measures of a field that failed quality control.
-        public var quality: Quality?
+        public var quality: FieldQuality?
 
         public init(file: String, error: String, overlay: String? = nil, quality: FieldQuality? = nil) {
             self.file = file
             self.error = error
             self.overlay = overlay
-            self.quality = quality.map(Quality.init)
+            self.quality = quality
         }
 
         public func encode(to encoder: Encoder) throws {
@@ -271,7 +222,7 @@ public struct AnalysisReport: Encodable, Sendable {
                       parasitemiaPercent: classified && f.cellsCounted > 0 ? rounded(100 * Double(f.parasitized) / Double(f.cellsCounted), 3) : nil,
                       excluded: Self.excludedCounts(f.segmentation), cellDiameter: rounded(f.segmentation.cellDiameter, 1),
                       cellDiameterEstimated: f.segmentation.diameterEstimated, overlay: overlays[f.path],
-                      seconds: rounded(f.seconds, 3), quality: Quality(f.quality))
+                      seconds: rounded(f.seconds, 3), quality: f.quality)
             }
         }
         self.samples = named.map { s in

@@ -20,6 +20,15 @@ struct OutputSafetyTests {
         return batch.path
     }
 
+    /// A fresh temporary folder with `out` (not yet created) and `io` (for a background run's output)
+    /// in it; remove it with `removeTemporaryFolder(folder)`.
+    func scratch() throws -> (folder: URL, out: URL, io: URL) {
+        let folder = makeTemporaryFolder()
+        let io = folder.appendingPathComponent("io")
+        try FileManager.default.createDirectory(at: io, withIntermediateDirectories: true)
+        return (folder, folder.appendingPathComponent("out"), io)
+    }
+
     /// Starts `smear` in the background (stdout/stderr to files in `io`).
     func start(_ arguments: [String], io: URL, shell prefix: String? = nil) throws -> Process {
         let process = Process()
@@ -85,11 +94,8 @@ struct OutputSafetyTests {
 
     @Test("--no-wait fails at once with one line, and the running run's results are complete")
     func noWaitFailsAtOnce() throws {
-        let folder = makeTemporaryFolder()
+        let (folder, out, io) = try scratch()
         defer { removeTemporaryFolder(folder) }
-        let out = folder.appendingPathComponent("out")
-        let io = folder.appendingPathComponent("io")
-        try FileManager.default.createDirectory(at: io, withIntermediateDirectories: true)
         let first = try start(["analyze", try longBatch(in: folder), "--out", out.path, "--no-classify", "--threads", "1"], io: io)
         #expect(waitForStagedFile(in: out))
         let refused = smear(["analyze", fields, "--out", out.path, "--no-wait"])
@@ -104,11 +110,8 @@ struct OutputSafetyTests {
     @Test("SIGINT and SIGTERM mid-run: the run ends by the signal, the previous results stay, nothing is left behind",
           arguments: [SIGINT, SIGTERM])
     func signalsLeaveThePreviousResults(signal: Int32) throws {
-        let folder = makeTemporaryFolder()
+        let (folder, out, io) = try scratch()
         defer { removeTemporaryFolder(folder) }
-        let out = folder.appendingPathComponent("out")
-        let io = folder.appendingPathComponent("io")
-        try FileManager.default.createDirectory(at: io, withIntermediateDirectories: true)
         let previous = try completeRun(into: out)
         let run = try start(["analyze", try longBatch(in: folder), "--out", out.path, "--no-classify", "--threads", "1"], io: io)
         #expect(waitForStagedFile(in: out))
@@ -122,11 +125,8 @@ struct OutputSafetyTests {
 
     @Test("SIGKILL mid-run: the previous results stay; the next run removes the dead run's staging folder")
     func killLeavesThePreviousResults() throws {
-        let folder = makeTemporaryFolder()
+        let (folder, out, io) = try scratch()
         defer { removeTemporaryFolder(folder) }
-        let out = folder.appendingPathComponent("out")
-        let io = folder.appendingPathComponent("io")
-        try FileManager.default.createDirectory(at: io, withIntermediateDirectories: true)
         let previous = try completeRun(into: out)
         let run = try start(["analyze", try longBatch(in: folder), "--out", out.path, "--no-classify", "--threads", "1"], io: io)
         #expect(waitForStagedFile(in: out))
@@ -143,11 +143,8 @@ struct OutputSafetyTests {
 
     @Test("a write that fails (file-size limit, as a full disk) names the output file and the cause; the previous results stay")
     func failedWriteNamesTheOutput() throws {
-        let folder = makeTemporaryFolder()
+        let (folder, out, io) = try scratch()
         defer { removeTemporaryFolder(folder) }
-        let out = folder.appendingPathComponent("out")
-        let io = folder.appendingPathComponent("io")
-        try FileManager.default.createDirectory(at: io, withIntermediateDirectories: true)
         let previous = try completeRun(into: out)
         // 64 blocks of 512 bytes: the report fits, a 1280×960 overlay does not.
         let run = try start(["analyze", fields, "--out", out.path, "--no-classify"], io: io, shell: "trap '' XFSZ; ulimit -f 64")
