@@ -18,7 +18,7 @@ final class Progress: @unchecked Sendable {
         guard enabled else { return }
         lock.lock(); defer { lock.unlock() }
         done += 1
-        let name = (item as NSString).lastPathComponent
+        let name = terminalSafe((item as NSString).lastPathComponent)
         if isTerminal {
             FileHandle.standardError.write(Data("\r\u{1B}[K[\(done)/\(total)] \(name)".utf8))
         } else if done == total || done % max(1, total / 10) == 0 {
@@ -31,8 +31,17 @@ final class Progress: @unchecked Sendable {
     }
 }
 
+/// Prints `smear: MESSAGE` on standard error as one line: control characters in it (a line break or an
+/// escape sequence in a file name) show as "?", so a name cannot break the line or drive the terminal.
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data("smear: \(message)\n".utf8))
+    FileHandle.standardError.write(Data("smear: \(terminalSafe(message))\n".utf8))
+}
+
+/// `text` with every control character (C0, DEL, C1) replaced by "?".
+func terminalSafe(_ text: String) -> String {
+    var out = String.UnicodeScalarView()
+    for scalar in text.unicodeScalars { out.append(scalar.properties.generalCategory == .control ? "?" : scalar) }
+    return String(out)
 }
 
 let smearVersion = "0.1.0"

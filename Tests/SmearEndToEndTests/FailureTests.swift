@@ -98,6 +98,20 @@ struct FailureTests {
         }
     }
 
+    @Test("a file name with a line break and an escape sequence still gives one plain error line")
+    func controlCharactersInNames() throws {
+        let folder = makeTemporaryFolder()
+        defer { removeTemporaryFolder(folder) }
+        let name = "bad\nname\u{1B}[31m.png"
+        let path = folder.appendingPathComponent(name).path
+        try Data("not an image".utf8).write(to: URL(fileURLWithPath: path))
+        let run = smear(["analyze", path, goodField, "--out", folder.appendingPathComponent("out").path])
+        #expect(run.status == 1, "\(run)")
+        let errors = run.stderrLines.filter { $0.hasPrefix("smear: ") }
+        #expect(errors == ["smear: bad?name?[31m.png: not a PNG, JPEG or TIFF image"], "\(run)")
+        #expect(!run.stderr.contains("\u{1B}"))
+    }
+
     @Test("a smooth gradient is not a smear field")
     func gradient() throws {
         let folder = makeTemporaryFolder()
