@@ -60,6 +60,21 @@ import Segmentation
         }
     }
 
+    @Test func aBoxPartlyOrWhollyOutsideTheFieldCropsBlackThere() {
+        var field = RGBImage(width: 3, height: 2)
+        for y in 0..<2 { for x in 0..<3 { field[x, y] = (UInt8(10 * x + y + 1), 0, 0) } }
+        let full = BinaryImage(width: 2, height: 2, bits: [1, 1, 1, 1])
+        // Box at (2, 1): only its top-left pixel lies in the field.
+        #expect(DetectedObject(id: 1, x: 2, y: 1, mask: full, status: .border).crop(from: field).pixels
+                == [22, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+        // Box at (-1, -1): only its bottom-right pixel lies in the field.
+        #expect(DetectedObject(id: 1, x: -1, y: -1, mask: full, status: .border).crop(from: field).pixels
+                == [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0])
+        for (x, y) in [(5, 0), (0, 9), (-2, 0), (Int.min, Int.min), (Int.max, 0)] {
+            #expect(DetectedObject(id: 1, x: x, y: y, mask: full, status: .border).crop(from: field).pixels == [UInt8](repeating: 0, count: 12))
+        }
+    }
+
     @Test func cropOfABoxAtTheFieldCorner() {
         var field = RGBImage(width: 3, height: 2)
         for y in 0..<2 { for x in 0..<3 { field[x, y] = (UInt8(x), UInt8(y), 7) } }
