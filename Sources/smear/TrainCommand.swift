@@ -2,6 +2,7 @@ import ArgumentParser
 import Classifier
 import Foundation
 import NeuralNetwork
+import Pipeline
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -177,6 +178,10 @@ struct Train: ParsableCommand {
                 line += String(format: " | val loss %.4f acc %.2f%% AUC %@", v.loss, 100 * v.accuracy, v.auc.map { String(format: "%.4f", $0) } ?? "n/a")
             }
             bar.finish(line + (summary.improved ? " *" : ""))
+            // A diverged run has non-finite weights: saving them would give a model no smear can load.
+            guard summary.loss.isFinite, summary.validation.map({ $0.loss.isFinite }) ?? true else {
+                throw PipelineError("training diverged in epoch \(summary.epoch) (loss \(summary.loss)); the last good model, if any, is in \(out); try a lower --learning-rate")
+            }
             if summary.improved {
                 best = trainer.withEvaluationWeights { model.network.parameters.map(\.value.array) } + model.network.state.map(\.array)
                 bestRecord = record(summary: summary, trainer: trainer, trainGroups: trainGroups, validationGroups: validationGroups,

@@ -54,4 +54,21 @@ struct TrainTests {
         #expect(third.stderrLines.contains("initialised from \(base) (new last layer for 2 classes)"), "\(third)")
         #expect(try classNames(of: retrained) == ["infected", "normal"])
     }
+
+    @Test("a run that diverges stops with one line instead of saving non-finite weights")
+    func divergenceIsAnError() throws {
+        let folder = makeTemporaryFolder()
+        defer { removeTemporaryFolder(folder) }
+        let out = folder.appendingPathComponent("m.smnet").path
+        let run = smear(["train", "fixtures/cells", "--arch", "tiny", "--epochs", "3", "--batch-size", "8",
+                         "--validation-fraction", "0", "--learning-rate", "1e30", "--out", out])
+        #expect(run.status == 1, "\(run)")
+        #expect(run.stderrLines.last?.hasPrefix("Error: training diverged in epoch ") == true, "\(run)")
+        // Whatever was saved before is a model smear loads, or refuses with one line; never non-finite.
+        if FileManager.default.fileExists(atPath: out) {
+            let check = smear(["classify", "--model", out, "fixtures/cells/Parasitized/C59P20thinF_IMG_20150803_111244_cell_165.png"])
+            #expect(check.status == 0 || (check.stderrLines.count == 1 && check.stderrLines[0].hasPrefix("Error: \(out): ")), "\(check)")
+            #expect(!check.stdoutText.contains("nan"))
+        }
+    }
 }
