@@ -19,7 +19,7 @@ enum TIFFDecoder {
         }
         // Caps libtiff's own buffers (strips, tiles, offset arrays): 16-bit RGBA at the pixel limit.
         let (limit, overflow) = maxPixels.multipliedReportingOverflow(by: 8)
-        let handle = TIFFMemoryHandle(bytes: bytes, name: name,
+        let handle = TIFFMemoryHandle(bytes: bytes,
                                       maxSingleAllocation: overflow ? Int.max : max(limit, 64 << 20))
         guard let tiff = handle.tiff else { throw failure(handle, name: name) }
         let width = Int(handle.uint32Field(TIFFTAG_IMAGEWIDTH) ?? 0)

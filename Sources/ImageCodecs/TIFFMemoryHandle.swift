@@ -24,7 +24,7 @@ final class TIFFMemoryHandle {
     /// Opens the TIFF in `bytes` (which must outlive the handle) and reads its first directory.
     /// `tiff` is `nil` if that failed; see `firstError` and `readPastEnd`.
     /// `maxSingleAllocation` caps each allocation libtiff makes for its own buffers.
-    init(bytes: UnsafeRawBufferPointer, name: String, maxSingleAllocation: Int) {
+    init(bytes: UnsafeRawBufferPointer, maxSingleAllocation: Int) {
         Self.silenceGlobalHandlers
         source = .allocate(capacity: 1)
         source.initialize(to: Source(base: bytes.baseAddress, count: bytes.count))
@@ -34,8 +34,10 @@ final class TIFFMemoryHandle {
         TIFFOpenOptionsSetErrorHandlerExtR(options, Self.recordError, logPointer)
         TIFFOpenOptionsSetWarningHandlerExtR(options, Self.ignoreWarning, nil)
         TIFFOpenOptionsSetMaxSingleMemAlloc(options, tmsize_t(maxSingleAllocation))
-        // "r": read; "m": no memory map, so every read goes through `readProc`.
-        tiff = TIFFClientOpenExt(name, "rm", source, Self.readProc, Self.writeProc, Self.seekProc,
+        // "r": read; "m": no memory map, so every read goes through `readProc`. libtiff puts the
+        // handle's name into many messages; the file's name is already in ours, so it gets a fixed one,
+        // which `recordError` removes.
+        tiff = TIFFClientOpenExt(Self.handleName, "rm", source, Self.readProc, Self.writeProc, Self.seekProc,
                                  Self.closeProc, Self.sizeProc, Self.mapProc, Self.unmapProc, options)
     }
 
@@ -104,11 +106,15 @@ final class TIFFMemoryHandle {
         TIFFSetWarningHandler(nil)
     }()
 
+    /// The name libtiff knows the buffer by.
+    static let handleName = "TIFF data"
+
     private static let recordError: TIFFErrorHandlerExtR = { _, userData, module, format, arguments in
         guard let userData, let format, let arguments else { return 1 }
         var buffer = [CChar](repeating: 0, count: 512)
         _ = vsnprintf(&buffer, buffer.count, format, arguments)
-        let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if text.hasPrefix(handleName + ": ") { text.removeFirst(handleName.count + 2) }
         Unmanaged<ErrorLog>.fromOpaque(userData).takeUnretainedValue().messages.append(text)
         return 1  // handled: do not call the global handler
     }
