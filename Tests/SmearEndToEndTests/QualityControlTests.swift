@@ -6,11 +6,12 @@ import Testing
 /// in report.json with the reason, the measures and an overlay that says why.
 @Suite("smear analyze: quality control")
 struct QualityControlTests {
-    /// The fixtures in fixtures/not-smears and the start of the reason each must give.
-    static let notSmears: [(String, String)] = [
-        ("text.png", "the objects are not the colour of Giemsa-stained red cells"),
-        ("photo.jpg", "the objects are colourless (grey or black)"),
-        ("wrong-stain.jpg", "the objects are not the colour of Giemsa-stained red cells (red/green absorbance"),
+    /// The fixtures in fixtures/not-smears and the starts of the reasons each may give (text: its lines
+    /// of letters also cut the glyphs into "border" objects, leaving none counted).
+    static let notSmears: [(String, [String])] = [
+        ("text.png", ["no red blood cells counted", "the objects are not the colour of Giemsa-stained red cells"]),
+        ("photo.jpg", ["the objects are colourless (grey or black)"]),
+        ("wrong-stain.jpg", ["the objects are not the colour of Giemsa-stained red cells (red/green absorbance"]),
     ]
 
     @Test("text, a photograph and a wrongly stained smear are refused beside a real field, which is counted")
@@ -23,8 +24,8 @@ struct QualityControlTests {
         #expect(run.status == 1, "\(run)")
         let errors = run.stderrLines.filter { $0.hasPrefix("smear: ") }
         #expect(errors.count == Self.notSmears.count, "\(run)")
-        for ((name, reason), line) in zip(Self.notSmears, errors) {
-            #expect(line.hasPrefix("smear: \(name): failed quality control: \(reason)"), "\(line)")
+        for ((name, reasons), line) in zip(Self.notSmears, errors) {
+            #expect(reasons.contains { line.hasPrefix("smear: \(name): failed quality control: \($0)") }, "\(line)")
         }
         let report = try Report.decode(try? Data(contentsOf: out.appendingPathComponent("report.json")))
         #expect(report.images.map(\.file) == [goodField])
