@@ -31,6 +31,8 @@ public struct FieldAnalysis: Sendable {
     public var cellsCounted: Int { segmentation.count(.counted) }
     /// Counted cells called parasitized (0 when no classifier ran).
     public var parasitized: Int { calls.values.reduce(0) { $0 + ($1.parasitized ? 1 : 0) } }
+    /// The field's counts and figures.
+    public var tally: Tally { Tally(counted: cellsCounted, parasitized: parasitized) }
 }
 
 /// The classifier's verdict on one cell.

@@ -63,8 +63,7 @@ public struct FieldQuality: Sendable, Equatable, Encodable {
         glassSaturation = Double(max(glass.red, glass.green, glass.blue)) - glassLevel
         roundness = Self.median(counted.map { Double($0.area) / (Double.pi / 4 * Double($0.width) * Double($0.height)) })
         cellsCounted = counted.count
-        let parasitized = calls.values.filter(\.parasitized).count
-        parasitemia = calls.isEmpty || counted.isEmpty ? nil : Double(parasitized) / Double(counted.count)
+        parasitemia = calls.isEmpty ? nil : Tally(counted: counted.count, parasitized: calls.values.filter(\.parasitized).count).parasitemia
         problem = nil
         problem = firstProblem()
     }

@@ -10,136 +10,63 @@ public struct ValidationReport: Encodable, Sendable {
         public var annotated: Int
         public var detected: Int
         public var matched: Int
-        public var recall: Double?
-        public var precision: Double?
-        public var countRatio: Double?
+        @NullEncoded public var recall: Double?
+        @NullEncoded public var precision: Double?
+        @NullEncoded public var countRatio: Double?
         public var leukocytesAnnotated: Int
         public var leukocytesExcluded: Int
         public var leukocytesIdentified: Int
         /// With a classifier: parasitemia (percent) predicted and annotated, and the absolute error.
-        public var predictedParasitemiaPercent: Double?
-        public var annotatedParasitemiaPercent: Double?
-        public var parasitemiaAbsoluteErrorPercent: Double?
+        @NullEncoded public var predictedParasitemiaPercent: Double?
+        @NullEncoded public var annotatedParasitemiaPercent: Double?
+        @NullEncoded public var parasitemiaAbsoluteErrorPercent: Double?
         /// Matched cells: annotated parasitized called parasitized / uninfected, annotated uninfected
         /// called uninfected / parasitized.
-        public var truePositives: Int?
-        public var falseNegatives: Int?
-        public var trueNegatives: Int?
-        public var falsePositives: Int?
-
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(image, forKey: .image)
-            try c.encode(annotated, forKey: .annotated)
-            try c.encode(detected, forKey: .detected)
-            try c.encode(matched, forKey: .matched)
-            try c.encode(recall, forKey: .recall)
-            try c.encode(precision, forKey: .precision)
-            try c.encode(countRatio, forKey: .countRatio)
-            try c.encode(leukocytesAnnotated, forKey: .leukocytesAnnotated)
-            try c.encode(leukocytesExcluded, forKey: .leukocytesExcluded)
-            try c.encode(leukocytesIdentified, forKey: .leukocytesIdentified)
-            try c.encode(predictedParasitemiaPercent, forKey: .predictedParasitemiaPercent)
-            try c.encode(annotatedParasitemiaPercent, forKey: .annotatedParasitemiaPercent)
-            try c.encode(parasitemiaAbsoluteErrorPercent, forKey: .parasitemiaAbsoluteErrorPercent)
-            try c.encode(truePositives, forKey: .truePositives)
-            try c.encode(falseNegatives, forKey: .falseNegatives)
-            try c.encode(trueNegatives, forKey: .trueNegatives)
-            try c.encode(falsePositives, forKey: .falsePositives)
-        }
-        enum CodingKeys: CodingKey {
-            case image, annotated, detected, matched, recall, precision, countRatio, leukocytesAnnotated,
-                 leukocytesExcluded, leukocytesIdentified, predictedParasitemiaPercent, annotatedParasitemiaPercent,
-                 parasitemiaAbsoluteErrorPercent, truePositives, falseNegatives, trueNegatives, falsePositives
-        }
+        @NullEncoded public var truePositives: Int?
+        @NullEncoded public var falseNegatives: Int?
+        @NullEncoded public var trueNegatives: Int?
+        @NullEncoded public var falsePositives: Int?
     }
     public struct Overall: Encodable, Sendable {
         public var images: Int
         public var annotated: Int
         public var detected: Int
         public var matched: Int
-        public var recall: Double?
-        public var precision: Double?
-        public var countRatio: Double?
+        @NullEncoded public var recall: Double?
+        @NullEncoded public var precision: Double?
+        @NullEncoded public var countRatio: Double?
         /// Count ratio over fields with at least `denseThreshold` annotated cells (fields labelled
         /// completely enough for a count to mean something).
         public var denseThreshold: Int
         public var denseImages: Int
-        public var denseCountRatio: Double?
+        @NullEncoded public var denseCountRatio: Double?
         public var leukocytesAnnotated: Int
-        public var leukocyteExclusionRate: Double?
-        public var leukocyteIdentificationRate: Double?
+        @NullEncoded public var leukocyteExclusionRate: Double?
+        @NullEncoded public var leukocyteIdentificationRate: Double?
         /// With a classifier, on matched cells annotated parasitized or uninfected.
-        public var sensitivity: Double?
-        public var specificity: Double?
-        public var truePositives: Int?
-        public var falseNegatives: Int?
-        public var trueNegatives: Int?
-        public var falsePositives: Int?
+        @NullEncoded public var sensitivity: Double?
+        @NullEncoded public var specificity: Double?
+        @NullEncoded public var truePositives: Int?
+        @NullEncoded public var falseNegatives: Int?
+        @NullEncoded public var trueNegatives: Int?
+        @NullEncoded public var falsePositives: Int?
         /// Pooled parasitemia (percent) predicted over all counted cells and annotated over all
         /// annotated red cells, and the median over images of the absolute per-image error.
-        public var predictedParasitemiaPercent: Double?
-        public var annotatedParasitemiaPercent: Double?
-        public var medianAbsoluteParasitemiaErrorPercent: Double?
+        @NullEncoded public var predictedParasitemiaPercent: Double?
+        @NullEncoded public var annotatedParasitemiaPercent: Double?
+        @NullEncoded public var medianAbsoluteParasitemiaErrorPercent: Double?
         /// Images with at least one cell called parasitized.
-        public var imagesWithParasitizedCalls: Int?
-
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(images, forKey: .images)
-            try c.encode(annotated, forKey: .annotated)
-            try c.encode(detected, forKey: .detected)
-            try c.encode(matched, forKey: .matched)
-            try c.encode(recall, forKey: .recall)
-            try c.encode(precision, forKey: .precision)
-            try c.encode(countRatio, forKey: .countRatio)
-            try c.encode(denseThreshold, forKey: .denseThreshold)
-            try c.encode(denseImages, forKey: .denseImages)
-            try c.encode(denseCountRatio, forKey: .denseCountRatio)
-            try c.encode(leukocytesAnnotated, forKey: .leukocytesAnnotated)
-            try c.encode(leukocyteExclusionRate, forKey: .leukocyteExclusionRate)
-            try c.encode(leukocyteIdentificationRate, forKey: .leukocyteIdentificationRate)
-            try c.encode(sensitivity, forKey: .sensitivity)
-            try c.encode(specificity, forKey: .specificity)
-            try c.encode(truePositives, forKey: .truePositives)
-            try c.encode(falseNegatives, forKey: .falseNegatives)
-            try c.encode(trueNegatives, forKey: .trueNegatives)
-            try c.encode(falsePositives, forKey: .falsePositives)
-            try c.encode(predictedParasitemiaPercent, forKey: .predictedParasitemiaPercent)
-            try c.encode(annotatedParasitemiaPercent, forKey: .annotatedParasitemiaPercent)
-            try c.encode(medianAbsoluteParasitemiaErrorPercent, forKey: .medianAbsoluteParasitemiaErrorPercent)
-            try c.encode(imagesWithParasitizedCalls, forKey: .imagesWithParasitizedCalls)
-        }
-        enum CodingKeys: CodingKey {
-            case images, annotated, detected, matched, recall, precision, countRatio, denseThreshold, denseImages,
-                 denseCountRatio, leukocytesAnnotated, leukocyteExclusionRate, leukocyteIdentificationRate,
-                 sensitivity, specificity, truePositives, falseNegatives, trueNegatives, falsePositives,
-                 predictedParasitemiaPercent, annotatedParasitemiaPercent, medianAbsoluteParasitemiaErrorPercent,
-                 imagesWithParasitizedCalls
-        }
+        @NullEncoded public var imagesWithParasitizedCalls: Int?
     }
     public var tool: AnalysisReport.Tool
     public var rules: String
     /// Present when a classifier ran: its model and threshold, and a note on the figures.
-    public var classifier: String?
-    public var threshold: Double?
-    public var classificationNote: String?
+    @NullEncoded public var classifier: String?
+    @NullEncoded public var threshold: Double?
+    @NullEncoded public var classificationNote: String?
     public var images: [Row]
     public var failures: [AnalysisReport.Failure]
     public var overall: Overall
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(tool, forKey: .tool)
-        try c.encode(rules, forKey: .rules)
-        try c.encode(classifier, forKey: .classifier)
-        try c.encode(threshold, forKey: .threshold)
-        try c.encode(classificationNote, forKey: .classificationNote)
-        try c.encode(images, forKey: .images)
-        try c.encode(failures, forKey: .failures)
-        try c.encode(overall, forKey: .overall)
-    }
-    enum CodingKeys: CodingKey { case tool, rules, classifier, threshold, classificationNote, images, failures, overall }
 
     public init(version: String, summary: ValidationSummary, failures: [AnalysisReport.Failure],
                 classifier: String? = nil, threshold: Double? = nil) {

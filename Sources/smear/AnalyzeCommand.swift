@@ -86,13 +86,13 @@ struct Analyze: ParsableCommand {
 
     func run() throws {
         // Inputs, grouped into samples (a plain batch is one sample with no name and no target).
-        var groups: [(name: String, paths: [String], target: Int?)] = []
+        var samples: [AnalysisRun.Sample] = []
         if let root = samplesRoot {
             for folder in try sampleFolders(root) {
-                groups.append(((folder as NSString).lastPathComponent, try expandInputs([folder]), targetCells))
+                samples.append(.init(name: (folder as NSString).lastPathComponent, paths: try expandInputs([folder]), target: targetCells))
             }
         } else {
-            groups.append((sample ?? "", try expandInputs(images), sample == nil ? nil : targetCells))
+            samples.append(.init(name: sample ?? "", paths: try expandInputs(images), target: sample == nil ? nil : targetCells))
         }
         let classifier = try classification.load()
         let modelName = classifier == nil ? nil
@@ -105,62 +105,22 @@ struct Analyze: ParsableCommand {
             guard !sameFolder(path, out) else { throw ValidationError("--crops must name another folder than --out") }
             return try output.open(path)
         }
-        let allPaths = groups.flatMap(\.paths)
-        let overlayNames = Dictionary(zip(allPaths, overlayFileNames(for: allPaths)), uniquingKeysWith: { a, _ in a })
-        let gallery = ParasitizedGallery()
-        let progress = Progress(total: allPaths.count, enabled: allPaths.count > 1)
-        let wantHeatmaps = heatmaps
-
-        var samples: [SampleCount] = []
-        var failures: [AnalysisReport.Failure] = []
-        for group in groups {
-            let (fields, rejected, failed) = try analyzeInOrder(group.paths, analyzer: analyzer, target: group.target, threads: threads, accept: { field, image in
-                var maps: [Int: [Float]] = [:]
-                if wantHeatmaps, let classifier, let positive = classifier.positiveClassIndex {
-                    for object in field.segmentation.objects where field.calls[object.id]?.parasitized == true {
-                        maps[object.id] = classifier.gradCAM(object.crop(from: image), classIndex: positive).heatmap
-                    }
-                }
-                let notice = field.quality.problem.map { "NOT COUNTED, failed quality control: " + $0 }
-                let overlay = Overlay.render(image, name: field.name, segmentation: field.segmentation, calls: field.calls,
-                                             heatmaps: maps, notice: notice)
-                try folder.write(Data(encodePNG(overlay, field: field)), to: overlayNames[field.path]!)
-                guard notice == nil else { return }
-                try gallery.add(field: field, image: image, overlay: overlayNames[field.path]!, to: folder)
-                if let cropFolder {
-                    for object in field.segmentation.objects where object.status == .counted {
-                        try cropFolder.write(Data(encodePNG(object.crop(from: image), field: field)),
-                                             to: cellFileName(overlay: overlayNames[field.path]!, id: object.id))
-                    }
-                }
-            }, progress: { progress.step($0) })
-            samples.append(SampleCount(name: group.name, fields: fields, fieldsAvailable: group.paths.count,
-                                       targetCells: group.target, redCellsPerMicrolitre: redCellsPerMicrolitre))
-            let rejectedByPath = Dictionary(rejected.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
-            for f in failed {
-                let field = rejectedByPath[f.path]
-                failures.append(AnalysisReport.Failure(file: f.path, error: f.message, overlay: field.map { _ in overlayNames[f.path]! },
-                                                       quality: field?.quality))
-            }
-        }
-        progress.finish()
-        for f in failures { printError(f.error) }
-
+        let paths = samples.flatMap(\.paths)
         let settings = AnalysisReport.Settings(model: modelName, threshold: classifier == nil ? nil : decision,
                                                cellDiameter: cellDiameter, targetCells: samplesRoot != nil || sample != nil ? targetCells : nil,
                                                redCellsPerMicrolitre: redCellsPerMicrolitre)
-        let usedOverlays = Dictionary(uniqueKeysWithValues: samples.flatMap(\.fields).map { ($0.path, overlayNames[$0.path]!) })
-        let report = AnalysisReport(version: smearVersion, settings: settings, samples: samples, failures: failures,
-                                    overlays: usedOverlays, classified: classifier != nil)
-        let json = try report.json()
-        try folder.write(json, to: "report.json")
-        try folder.write(Data(report.csv().utf8), to: "cells.csv")
-        try folder.write(Data(HTMLReport(report: report, gallery: gallery.items).html().utf8), to: "report.html")
-        try folder.commit()
-        try cropFolder?.commit()
-        if self.json { FileHandle.standardOutput.write(json) }
+        let sink = ReportFolder(folder: folder, crops: cropFolder, paths: paths, settings: settings, version: smearVersion,
+                                classified: classifier != nil)
+        let progress = Progress(enabled: paths.count > 1)
+        let run = AnalysisRun(samples: samples, analyzer: analyzer, threads: threads, heatmaps: heatmaps,
+                              redCellsPerMicrolitre: redCellsPerMicrolitre)
+        let result = try run.run([progress, sink])
+        progress.finish()
+        for f in result.failures { printError(f.message) }
+        guard let report = sink.report else { return }
+        if self.json { FileHandle.standardOutput.write(try report.json()) }
         FileHandle.standardError.write(Data(summary(report).utf8))
-        if !failures.isEmpty { throw ExitCode(1) }
+        if !result.failures.isEmpty { throw ExitCode(1) }
     }
 
     /// Whether two paths name the same folder (once both exist).
@@ -186,7 +146,7 @@ struct Analyze: ParsableCommand {
         return folders.map { (root as NSString).appendingPathComponent($0) }
     }
 
-    /// The lines printed on standard error at the end.
+    /// The lines printed on standard error at the end: the report's figures, as report.json has them.
     func summary(_ report: AnalysisReport) -> String {
         var lines: [String] = []
         for s in report.samples {
@@ -208,9 +168,4 @@ struct Analyze: ParsableCommand {
         lines.append("results in \(out)")
         return lines.joined(separator: "\n") + "\n"
     }
-}
-
-/// Encodes a picture of `field` as PNG; a failure (an empty picture) fails that field.
-func encodePNG(_ image: RGBImage, field: FieldAnalysis) throws(PipelineError) -> [UInt8] {
-    do { return try ImageCodecs.encodePNG(image) } catch { throw PipelineError("\(field.name): \(error)") }
 }

@@ -3,12 +3,13 @@ import Classifier
 import Pipeline
 
 /// The classifier options that `analyze` and `validate` share, and the one rule for the decision
-/// threshold: the bundled model's own (`CellClassifier.bundledThreshold`), 0.5 for any other model.
+/// threshold: 0.5 unless `--threshold` is given (MODEL.md, "Decision threshold": chosen for the
+/// bundled model on validation data; for two classes it is the argmax).
 struct ClassifierOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Classifier model (.smnet); default: the bundled model.", valueName: "file"))
     var model: String?
 
-    @Option(help: "Probability at or above which a cell is called parasitized (default: the model's own, see MODEL.md).")
+    @Option(help: "Probability at or above which a cell is called parasitized (default: 0.5; MODEL.md, 'Decision threshold').")
     var threshold: Double?
 
     @Flag(help: "Only find and count cells; do not classify them.")
@@ -22,7 +23,7 @@ struct ClassifierOptions: ParsableArguments {
     }
 
     /// The decision threshold in effect.
-    var decision: Double { threshold ?? (model == nil ? CellClassifier.bundledThreshold : 0.5) }
+    var decision: Double { threshold ?? 0.5 }
 
     /// The classifier to run (nil with `--no-classify`); fails when the model cannot be loaded or has no
     /// 'parasitized' class.

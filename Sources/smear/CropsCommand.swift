@@ -38,44 +38,16 @@ struct Crops: ParsableCommand {
         let annotations = try Annotation.load(csv: truth)
         let paths = try expandInputs([imagesDir]).filter { annotations[($0 as NSString).lastPathComponent] != nil }
         guard !paths.isEmpty else { throw PipelineError("\(imagesDir): no image in this folder is named in \(truth)") }
-        let folder = try output.open(out)
+        let sink = TrainingCrops(annotations: annotations, folder: try output.open(out), paths: paths)
         let analyzer = FieldAnalyzer(segmenter: CellSegmenter(parameters: SegmentationParameters(cellDiameter: cellDiameter)))
-        let overlayNames = overlayFileNames(for: paths)
-        let progress = Progress(total: paths.count, enabled: true)
-        let results = parallelMap(count: paths.count, threads: threads) { i -> Result<[String: Int], any Error> in
-            defer { progress.step(paths[i]) }
-            do {
-                let (field, image) = try analyzer.analyze(path: paths[i])
-                if let problem = field.quality.problem { throw PipelineError("\(field.name): failed quality control: \(problem)") }
-                let truth = annotations[field.name] ?? []
-                let validation = FieldValidation(image: field.name, segmentation: field.segmentation, annotations: truth)
-                var written: [String: Int] = [:]
-                for pair in validation.pairs {
-                    let kind = truth[pair.annotation].kind
-                    guard kind == .parasitized || kind == .uninfected,
-                          let object = field.segmentation.objects.first(where: { $0.id == pair.detection }) else { continue }
-                    try folder.write(Data(encodePNG(object.crop(from: image), field: field)),
-                                     to: "\(kind.rawValue)/" + cellFileName(overlay: overlayNames[i], id: object.id))
-                    written[kind.rawValue, default: 0] += 1
-                }
-                return .success(written)
-            } catch {
-                return .failure(error)
-            }
-        }
+        let progress = Progress(enabled: true)
+        let result = try AnalysisRun(samples: [.init(name: "", paths: paths, target: nil)], analyzer: analyzer, threads: threads)
+            .run([progress, sink])
         progress.finish()
-        try throwOutputError(results)
-        var totals: [String: Int] = [:]
-        var failed = 0
-        for r in results {
-            switch r {
-            case .success(let counts): totals.merge(counts, uniquingKeysWith: +)
-            case .failure(let e): printError("\(e)"); failed += 1
-            }
-        }
-        try folder.commit()
-        print("\(totals.values.reduce(0, +)) crops from \(paths.count - failed) fields: "
+        for f in result.failures { printError(f.message) }
+        let totals = sink.counts
+        print("\(totals.values.reduce(0, +)) crops from \(result.fields.count) fields: "
               + totals.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "; in \(out)")
-        if failed > 0 { throw ExitCode(1) }
+        if !result.failures.isEmpty { throw ExitCode(1) }
     }
 }

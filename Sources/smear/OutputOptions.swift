@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Pipeline
 import Reports
 
 /// How a command opens its output folder: one run at a time per folder, waiting for another run by
@@ -15,10 +14,4 @@ struct OutputOptions: ParsableArguments {
             printError("\(path): another smear run is writing into this folder; waiting for it to finish (--no-wait to fail instead)")
         })
     }
-}
-
-/// Rethrows the first error of `results` that is not a field's own failure (a `PipelineError`): an
-/// output folder that cannot be written stops the whole run.
-func throwOutputError<T>(_ results: [Result<T, any Error>]) throws {
-    for case .failure(let error) in results where !(error is PipelineError) { throw error }
 }

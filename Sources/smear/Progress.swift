@@ -1,33 +1,34 @@
 import Foundation
+import Pipeline
 
-/// A progress line on standard error ("[12/45] field7.jpg"), redrawn in place on a terminal and
-/// printed every 10% otherwise. Thread-safe.
-final class Progress: @unchecked Sendable {
-    let total: Int
+/// A run's progress on standard error ("[12/45] field7.jpg"), redrawn in place on a terminal and
+/// printed every 10% otherwise; nothing when not `enabled` (a single input). Thread-safe.
+final class Progress: AnalysisSink, @unchecked Sendable {
     let enabled: Bool
     let isTerminal = isatty(2) != 0
-    private var done = 0
+    private var drawn = false
     private let lock = NSLock()
 
-    init(total: Int, enabled: Bool) {
-        self.total = total
+    init(enabled: Bool) {
         self.enabled = enabled
     }
 
-    func step(_ item: String) {
-        guard enabled else { return }
+    func receive(_ event: AnalysisEvent) {
+        guard enabled, case .progress(let done, let total, let item) = event else { return }
         lock.lock(); defer { lock.unlock() }
-        done += 1
         let name = terminalSafe((item as NSString).lastPathComponent)
         if isTerminal {
             FileHandle.standardError.write(Data("\r\u{1B}[K[\(done)/\(total)] \(name)".utf8))
+            drawn = true
         } else if done == total || done % max(1, total / 10) == 0 {
             FileHandle.standardError.write(Data("[\(done)/\(total)] \(name)\n".utf8))
         }
     }
 
+    /// Ends the line redrawn in place, if any.
     func finish() {
-        if enabled && isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        lock.lock(); defer { lock.unlock() }
+        if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }
 

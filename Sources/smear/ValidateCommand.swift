@@ -58,51 +58,20 @@ struct Validate: ParsableCommand {
         let decision = classification.decision
         let analyzer = FieldAnalyzer(segmenter: CellSegmenter(parameters: SegmentationParameters(cellDiameter: cellDiameter)),
                                      classifier: classifier, threshold: decision)
-        let overlayNames = overlayFileNames(for: paths)
-        let progress = Progress(total: paths.count, enabled: true)
-        let results = parallelMap(count: paths.count, threads: threads) { i -> Result<FieldValidation, any Error> in
-            defer { progress.step(paths[i]) }
-            do {
-                let (field, image) = try analyzer.analyze(path: paths[i])
-                if let problem = field.quality.problem { throw PipelineError("\(field.name): failed quality control: \(problem)") }
-                let truth = annotations[field.name] ?? []
-                let validation = FieldValidation(image: field.name, segmentation: field.segmentation, annotations: truth,
-                                                 calls: field.calls)
-                if let folder {
-                    let overlay = Overlay.renderValidation(image, name: field.name, segmentation: field.segmentation,
-                                                           annotations: truth, validation: validation)
-                    try folder.write(Data(encodePNG(overlay, field: field)), to: overlayNames[i])
-                }
-                return .success(validation)
-            } catch {
-                return .failure(error)
-            }
-        }
+        let sink = ValidationFolder(annotations: annotations, folder: folder, paths: paths,
+                                    classifier: classifier == nil ? nil : (classification.model ?? "bundled"),
+                                    threshold: classifier == nil ? nil : decision, version: smearVersion)
+        let progress = Progress(enabled: true)
+        let result = try AnalysisRun(samples: [.init(name: "", paths: paths, target: nil)], analyzer: analyzer, threads: threads)
+            .run([progress, sink])
         progress.finish()
-        try throwOutputError(results)
-        var fields: [FieldValidation] = []
-        var failures: [AnalysisReport.Failure] = []
-        for (i, r) in results.enumerated() {
-            switch r {
-            case .success(let v): fields.append(v)
-            case .failure(let e):
-                failures.append(AnalysisReport.Failure(file: paths[i], error: "\(e)"))
-                printError("\(e)")
-            }
-        }
-        let report = ValidationReport(version: smearVersion, summary: ValidationSummary(fields: fields), failures: failures,
-                                      classifier: classifier == nil ? nil : (classification.model ?? "bundled"), threshold: classifier == nil ? nil : decision)
-        let json = try report.json()
-        if let folder {
-            try folder.write(json, to: "validation.json")
-            try folder.write(Data(report.csv().utf8), to: "validation.csv")
-            try folder.commit()
-        }
+        for f in result.failures { printError(f.message) }
+        guard let report = sink.report else { return }
         if self.json {
-            FileHandle.standardOutput.write(json)
+            FileHandle.standardOutput.write(try report.json())
         } else {
             print(report.text(perImage: !summary), terminator: "")
         }
-        if !failures.isEmpty { throw ExitCode(1) }
+        if !result.failures.isEmpty { throw ExitCode(1) }
     }
 }

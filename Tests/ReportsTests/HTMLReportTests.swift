@@ -27,7 +27,7 @@ import Testing
         })
         let report = AnalysisReport(version: "test", settings: .init(model: "m", threshold: 0.5, cellDiameter: nil, targetCells: 5000,
                                                                       redCellsPerMicrolitre: 5e6),
-                                    samples: samples, failures: [.init(file: "bad<1>.jpg", error: "truncated & broken")],
+                                    result: AnalysisResult(samples: samples, failures: [FieldFailure(path: "bad<1>.jpg", message: "truncated & broken")]),
                                     overlays: overlays, classified: true)
         return HTMLReport(report: report, gallery: gallery).html()
     }

@@ -44,11 +44,11 @@ import Testing
         let density = [5e6, 1e300, .infinity, 1].randomElement(using: &rng)!
         let sample = SampleCount(name: Bool.random(using: &rng) ? datum() : "", fields: fields, fieldsAvailable: fields.count,
                                  targetCells: 5000, redCellsPerMicrolitre: density)
-        let failures = (0..<Int.random(in: 0...3, using: &rng)).map { _ in AnalysisReport.Failure(file: datum(), error: datum()) }
+        let failures = (0..<Int.random(in: 0...3, using: &rng)).map { _ in FieldFailure(path: datum(), message: datum()) }
         let overlays = Dictionary(zip(paths, overlayNames), uniquingKeysWith: { a, _ in a })
         let report = AnalysisReport(version: "test", settings: .init(model: datum(), threshold: 0.5, cellDiameter: nil, targetCells: 5000,
                                                                       redCellsPerMicrolitre: density),
-                                    samples: [sample], failures: failures, overlays: overlays, classified: true)
+                                    result: AnalysisResult(samples: [sample], failures: failures), overlays: overlays, classified: true)
         var gallery: [ParasitizedGallery.Item] = []
         for field in fields {
             let overlay = overlays[field.path]!
@@ -57,7 +57,7 @@ import Testing
                                      centroidX: o.centroidX, centroidY: o.centroidY, picture: "cells/" + cellFileName(overlay: overlay, id: o.id)))
             }
         }
-        let shown = fields.map(\.name) + failures.flatMap { [$0.file, $0.error] } + (sample.name.isEmpty ? [] : [sample.name])
+        let shown = fields.map(\.name) + failures.flatMap { [$0.path, $0.message] } + (sample.name.isEmpty ? [] : [sample.name])
             + [report.settings.model!]
         let linked = Set(report.images.compactMap(\.overlay) + gallery.flatMap { [$0.overlay, $0.picture] })
         return Page(report: report, gallery: gallery, shown: shown, linked: linked)

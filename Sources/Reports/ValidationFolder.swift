@@ -1,0 +1,118 @@
+import Foundation
+import Pipeline
+
+/// `smear validate` as the sink of a run: each counted field compared with its expert annotations
+/// (`FieldValidation`) and, with an output folder, drawn with them (`Overlay.renderValidation`); when
+/// the run finishes, the `ValidationReport`, written as validation.json and validation.csv and the
+/// folder committed. Fields that failed quality control are not compared (the run lists them as
+/// failures). Safe to receive fields from several threads at once.
+public final class ValidationFolder: AnalysisSink, @unchecked Sendable {
+    let annotations: [String: [Annotation]]
+    let folder: OutputFolder?
+    let overlays: [String: String]
+    let classifier: String?
+    let threshold: Double?
+    let version: String
+    private var validations: [String: FieldValidation] = [:]
+    private var finished: ValidationReport?
+    private let lock = NSLock()
+
+    /// `annotations` by image file name; `paths`: every input, to name the overlays; `classifier` and
+    /// `threshold`: the model's name and decision threshold when one runs.
+    public init(annotations: [String: [Annotation]], folder: OutputFolder?, paths: [String], classifier: String?,
+                threshold: Double?, version: String) {
+        self.annotations = annotations
+        self.folder = folder
+        overlays = Dictionary(zip(paths, overlayFileNames(for: paths)), uniquingKeysWith: { first, _ in first })
+        self.classifier = classifier
+        self.threshold = threshold
+        self.version = version
+    }
+
+    /// The report, once the run has finished.
+    public var report: ValidationReport? {
+        lock.lock(); defer { lock.unlock() }
+        return finished
+    }
+
+    public func receive(_ event: AnalysisEvent) throws {
+        switch event {
+        case .fieldAnalysed(let analysed):
+            let field = analysed.field
+            guard field.quality.problem == nil else { return }
+            let truth = annotations[field.name] ?? []
+            let validation = FieldValidation(image: field.name, segmentation: field.segmentation, annotations: truth, calls: field.calls)
+            if let folder {
+                let overlay = Overlay.renderValidation(analysed.image, name: field.name, segmentation: field.segmentation,
+                                                       annotations: truth, validation: validation)
+                try folder.write(Data(encodePNG(overlay, of: field)), to: overlays[field.path]!)
+            }
+            lock.lock()
+            validations[field.path] = validation
+            lock.unlock()
+        case .finished(let result):
+            let fields = result.fields.compactMap { f in lock.withLock { validations[f.path] } }
+            let report = ValidationReport(version: version, summary: ValidationSummary(fields: fields),
+                                          failures: result.failures.map { AnalysisReport.Failure(file: $0.path, error: $0.message) },
+                                          classifier: classifier, threshold: threshold)
+            if let folder {
+                try folder.write(report.json(), to: "validation.json")
+                try folder.write(Data(report.csv().utf8), to: "validation.csv")
+                try folder.commit()
+            }
+            lock.lock()
+            finished = report
+            lock.unlock()
+        case .progress, .failed: break
+        }
+    }
+}
+
+/// `smear crops` as the sink of a run: every counted cell that an expert annotation of class
+/// parasitized or uninfected matches (the rules of `FieldValidation`) is written as its masked crop
+/// into `CLASS/NAME_cell_ID.png` of the folder, which is committed when the run finishes. Fields that
+/// failed quality control give no crops. Safe to receive fields from several threads at once.
+public final class TrainingCrops: AnalysisSink, @unchecked Sendable {
+    let annotations: [String: [Annotation]]
+    let folder: OutputFolder
+    let overlays: [String: String]
+    private var written: [String: Int] = [:]
+    private let lock = NSLock()
+
+    public init(annotations: [String: [Annotation]], folder: OutputFolder, paths: [String]) {
+        self.annotations = annotations
+        self.folder = folder
+        overlays = Dictionary(zip(paths, overlayFileNames(for: paths)), uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Crops written so far, by class.
+    public var counts: [String: Int] {
+        lock.lock(); defer { lock.unlock() }
+        return written
+    }
+
+    public func receive(_ event: AnalysisEvent) throws {
+        switch event {
+        case .fieldAnalysed(let analysed):
+            let field = analysed.field
+            guard field.quality.problem == nil else { return }
+            let truth = annotations[field.name] ?? []
+            let validation = FieldValidation(image: field.name, segmentation: field.segmentation, annotations: truth)
+            var counts: [String: Int] = [:]
+            for pair in validation.pairs {
+                let kind = truth[pair.annotation].kind
+                guard kind == .parasitized || kind == .uninfected,
+                      let object = field.segmentation.objects.first(where: { $0.id == pair.detection }) else { continue }
+                try folder.write(Data(encodePNG(object.crop(from: analysed.image), of: field)),
+                                 to: "\(kind.rawValue)/" + cellFileName(overlay: overlays[field.path]!, id: object.id))
+                counts[kind.rawValue, default: 0] += 1
+            }
+            lock.lock()
+            written.merge(counts, uniquingKeysWith: +)
+            lock.unlock()
+        case .finished:
+            try folder.commit()
+        case .progress, .failed: break
+        }
+    }
+}
