@@ -9,11 +9,13 @@ public struct GradCAM: Sendable {
     public let heatmap: [Float]
     public let width: Int, height: Int
 
-    /// Index of the layer whose output is used: the last layer of the run of conv/BN/ReLU layers that
-    /// starts at the last convolution. Nil if the network has no convolution.
+    /// Index of the layer whose output is used: the last convolution, or the last of the elementwise layers
+    /// (BatchNorm, ReLU, dropout: `Layer.isElementwise`) that directly follow it, whose outputs are still its
+    /// feature maps. Nil if the network has no convolution.
     public static func featureLayer(_ network: Network) -> Int? {
-        guard var index = network.layers.lastIndex(where: { $0 is Conv2D }) else { return nil }
-        while index + 1 < network.layers.count, network.layers[index + 1] is BatchNorm || network.layers[index + 1] is ReLU { index += 1 }
+        let layers = network.layers
+        guard var index = layers.lastIndex(where: { $0 is Conv2D }) else { return nil }
+        while index + 1 < layers.count, layers[index + 1].isElementwise { index += 1 }
         return index
     }
 

@@ -45,10 +45,12 @@ public enum ImageCodecs {
     }
 
     /// Encodes `image` as an 8-bit RGB PNG (with an sRGB chunk). `fast` (the default, for overlays): Up
-    /// filter and zlib level 1 run-length deflate, ~35 ms and ~36 % of the raw size for a 1280×960 field;
-    /// otherwise adaptive filters and level 6, about ten times slower and a tenth smaller (figures in
-    /// BENCHMARKS.md). Throws `.writeFailed` for an image of zero size. Cost: one filter and one deflate
-    /// pass over `3·width·height` bytes.
+    /// filter, deflated in one call by libdeflate at level 1, 20–24 ms and 32–39 % of the raw size for a
+    /// 1280×960 field, memory about twice the raw image; otherwise adaptive filters and zlib level 6
+    /// (`Z_FILTERED`, libpng's default setting), streamed, 13–15× slower and 12–16 % smaller (figures in
+    /// BENCHMARKS.md, "PNG encoding"). Throws `.writeFailed` for an image of zero size or too large for
+    /// PNG, or if libdeflate or zlib fails. Cost: one filter and one deflate pass over `3·width·height`
+    /// bytes.
     public static func encodePNG(_ image: RGBImage, fast: Bool = true) throws(ImageError) -> [UInt8] {
         try PNGEncoder.encode(image, fast: fast, name: "<memory>")
     }

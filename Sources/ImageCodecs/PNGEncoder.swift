@@ -1,20 +1,19 @@
 import CDeflate
 import CZlib
 
-/// PNG writing directly on zlib: 8-bit RGB, non-interlaced, chunks IHDR, sRGB, IDAT (one per MiB of
-/// compressed data) and IEND.
+/// PNG writing directly on libdeflate and zlib: 8-bit RGB, non-interlaced, chunks IHDR, sRGB, IDAT (one
+/// per MiB of compressed data) and IEND.
 ///
-/// - `fast` (overlays): the first row unfiltered, every other row filtered Up (the row above subtracted),
-///   deflate level 1 with run-length matches only (`Z_RLE`). Of the combinations tried on IML fields
-///   (None/Sub/Up/Average/Paeth/adaptive × level 1, level 1 `Z_RLE`, Huffman-only), this was as quick as
-///   any and smaller than all but Paeth, whose filter pass costs several times more (BENCHMARKS.md,
-///   "Image codecs").
-/// - otherwise: each row under the filter with the smallest sum of absolute residuals, deflate level 6
-///   with `Z_FILTERED` (as libpng does for filtered rows): about ten times slower, files about a tenth
-///   smaller.
-///
-/// Rows are filtered and deflated in blocks of about 128 KiB, so the extra memory is that block plus
-/// zlib's state (~270 KiB), besides the output, which is allocated once at zlib's worst-case bound.
+/// - `fast` (overlays, gallery pictures; `encodeWhole`): the first row unfiltered, every other row
+///   filtered Up (the row above subtracted), the whole image deflated in one call by libdeflate at level 1:
+///   20–24 ms for a 1280×960 field, where zlib's deflate alone needs at least 34 ms at any level-1
+///   setting. Up is the cheapest filter that compresses well on IML fields (in BENCHMARKS.md's survey,
+///   "Image codecs", Paeth makes files 11 % smaller for three times the filter time). Memory: about twice
+///   the raw image (the filtered rows and libdeflate's worst-case output).
+/// - otherwise (`deflateRows`): each row under the filter with the smallest sum of absolute residuals,
+///   zlib deflate level 6 with `Z_FILTERED` (libpng's default setting): 13–15× slower, files 12–16 %
+///   smaller. Rows are filtered and deflated in blocks of about 128 KiB, so the extra memory is that block
+///   plus zlib's state (~270 KiB), besides the output, which is allocated once at zlib's worst-case bound.
 enum PNGEncoder {
     /// Compressed bytes per IDAT chunk.
     static let idatLength = 1 << 20
@@ -22,7 +21,7 @@ enum PNGEncoder {
     private static let blockLength = 1 << 17
 
     /// The PNG file for `image`; `name` is the file named in errors. Throws `.writeFailed` for a zero
-    /// or oversized image, or if zlib fails. Cost: one filter pass and one deflate pass over
+    /// or oversized image, or if libdeflate or zlib fails. Cost: one filter pass and one deflate pass over
     /// `height · (1 + 3·width)` bytes, plus a CRC pass over the output.
     static func encode(_ image: RGBImage, fast: Bool, name: String) throws(ImageError) -> [UInt8] {
         let width = image.width, height = image.height
@@ -56,7 +55,7 @@ enum PNGEncoder {
                                     + [8, 2, 0, 0, 0])  // 8 bits, RGB, deflate, adaptive filtering, no interlace
             out.appendChunk("sRGB", [0])  // perceptual rendering intent
             status = image.pixels.withUnsafeBufferPointer { pixels in
-                deflateRows(pixels.baseAddress!, width: width, height: height, fast: fast, stream: &stream, into: &out)
+                deflateRows(pixels.baseAddress!, width: width, height: height, stream: &stream, into: &out)
             }
             if status == Z_STREAM_END { out.appendChunk("IEND", []) }
             initialized = out.count
@@ -69,8 +68,9 @@ enum PNGEncoder {
     }
 
     /// The fast path: every row under the Up filter (the first under None) into one buffer, deflated
-    /// in one call by libdeflate at level 1 — several times quicker than zlib's fastest streaming
-    /// setting on overlays, for files of about the same size. Memory: twice the raw image.
+    /// in one call by libdeflate at level 1. The same rows under zlib level 1 `Z_RLE`, streamed, took
+    /// 33–44 ms per 1280×960 field instead of 20–24, for files 2 % smaller (PA171690). Memory: twice the raw
+    /// image.
     private static func encodeWhole(_ image: RGBImage, name: String) throws(ImageError) -> [UInt8] {
         let width = image.width, height = image.height
         let rowLength = 3 * width, rowBytes = 1 + rowLength, raw = height * rowBytes
@@ -113,16 +113,16 @@ enum PNGEncoder {
         }
     }
 
-    /// Filters the image's rows block by block and deflates them into IDAT chunks of at most
-    /// `idatLength` bytes. Returns `Z_STREAM_END` on success, else zlib's status (`Z_BUF_ERROR` if `out`
-    /// is full).
-    private static func deflateRows(_ pixels: UnsafePointer<UInt8>, width: Int, height: Int, fast: Bool,
+    /// The small path: filters the image's rows adaptively, block by block, and deflates them with
+    /// `stream` into IDAT chunks of at most `idatLength` bytes. Returns `Z_STREAM_END` on success, else
+    /// zlib's status (`Z_BUF_ERROR` if `out` is full).
+    private static func deflateRows(_ pixels: UnsafePointer<UInt8>, width: Int, height: Int,
                                     stream: inout z_stream, into out: inout PNGChunkBuffer) -> Int32 {
         let rowLength = 3 * width, rowBytes = 1 + rowLength
         let rowsPerBlock = min(height, max(1, blockLength / rowBytes))
         let block = UnsafeMutablePointer<UInt8>.allocate(capacity: rowsPerBlock * rowBytes)
         let zeros = UnsafeMutablePointer<UInt8>.allocate(capacity: rowLength)
-        let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: fast ? 0 : 4 * rowLength)
+        let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: 4 * rowLength)
         zeros.initialize(repeating: 0, count: rowLength)
         defer { block.deallocate(); zeros.deallocate(); scratch.deallocate() }
 
@@ -132,15 +132,7 @@ enum PNGEncoder {
             for r in 0..<rows {
                 let y = first + r
                 let row = pixels + y * rowLength, above = y > 0 ? row - rowLength : UnsafePointer(zeros)
-                let filtered = block + r * rowBytes
-                if !fast {
-                    PNGRowFilter.filterAdaptive(row, above: above, count: rowLength, scratch: scratch, into: filtered)
-                } else if y == 0 {
-                    filtered[0] = PNGRowFilter.none
-                    (filtered + 1).update(from: row, count: rowLength)
-                } else {
-                    PNGRowFilter.filterUp(row, above: above, count: rowLength, into: filtered)
-                }
+                PNGRowFilter.filterAdaptive(row, above: above, count: rowLength, scratch: scratch, into: block + r * rowBytes)
             }
             stream.next_in = block
             stream.avail_in = UInt32(rows * rowBytes)

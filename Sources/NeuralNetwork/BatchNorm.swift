@@ -33,22 +33,54 @@ public final class BatchNorm: Layer {
     }
 
     public func couplesBatch(_ mode: Mode) -> Bool { mode == .training }
+    public var isElementwise: Bool { true }
+
+    /// Channel `ch`'s factors of `y = x·scale + shift` for a mean and `1/√(σ² + ε)`: `scale = γ·invStd`,
+    /// `shift = β − mean·scale`.
+    @inline(__always)
+    private func factors(_ ch: Int, mean: Float, invStd: Float) -> (scale: Float, shift: Float) {
+        let scale = gamma.value.pointer[ch] * invStd
+        return (scale, beta.value.pointer[ch] - mean * scale)
+    }
+
+    /// Channel `ch`'s factors with the running statistics: those of the inference forward.
+    @inline(__always)
+    private func inferenceFactors(_ ch: Int) -> (scale: Float, shift: Float) {
+        factors(ch, mean: runningMean.pointer[ch], invStd: 1 / (runningVariance.pointer[ch] + epsilon).squareRoot())
+    }
+
+    /// Without `inputBias`: `inferenceFactors`, exactly what `forward` applies in inference. With it, the map
+    /// of `x + inputBias`: `scale = γ / √(σ² + ε)`, `shift = (inputBias − μ)·scale + β`. That `scale` is
+    /// rounded once where `forward`'s `γ·(1/√(σ² + ε))` is rounded twice, so a BatchNorm folded into a
+    /// convolution can differ from the separate layers in the last bit.
+    public func inferenceAffine(inputBias: UnsafePointer<Float>?) -> (scale: Buffer, shift: Buffer)? {
+        let c = inputShape.channels, scale = Buffer(count: c), shift = Buffer(count: c)
+        for ch in 0 ..< c {
+            if let inputBias {
+                let a = gamma.value.pointer[ch] / (runningVariance.pointer[ch] + epsilon).squareRoot()
+                scale[ch] = a
+                shift[ch] = (inputBias[ch] - runningMean.pointer[ch]) * a + beta.value.pointer[ch]
+            } else {
+                (scale[ch], shift[ch]) = inferenceFactors(ch)
+            }
+        }
+        return (scale, shift)
+    }
 
     // x: [batch, C, H, W] → y: same shape
     public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, samples: Range<Int>, thread: Int, mode: Mode) {
         let c = inputShape.channels, hw = inputShape.height * inputShape.width, stride = c * hw
-        let g = gamma.value.pointer, b = beta.value.pointer
         let rm = runningMean.pointer, rv = runningVariance.pointer, bm = batchMean.pointer, bs = batchInvStd.pointer
         let eps = epsilon, mom = momentum
-        func normalise(_ ch: Int, _ mean: Float, _ invStd: Float) {
-            let scale = g[ch] * invStd, shift = b[ch] - mean * scale
+        func normalise(_ ch: Int, _ factors: (scale: Float, shift: Float)) {
+            let (scale, shift) = factors
             for n in samples {
                 let p = x + n * stride + ch * hw, q = y + n * stride + ch * hw
                 for i in 0 ..< hw { q[i] = p[i] * scale + shift }
             }
         }
         guard mode == .training else {
-            for ch in 0 ..< c { normalise(ch, rm[ch], 1 / (rv[ch] + eps).squareRoot()) }
+            for ch in 0 ..< c { normalise(ch, inferenceFactors(ch)) }
             return
         }
         let m = Double(samples.count * hw)
@@ -63,7 +95,7 @@ public final class BatchNorm: Layer {
                 bm[ch] = mean; bs[ch] = invStd
                 rm[ch] = mom * rm[ch] + (1 - mom) * mean
                 rv[ch] = mom * rv[ch] + (1 - mom) * variance
-                normalise(ch, mean, invStd)
+                normalise(ch, factors(ch, mean: mean, invStd: invStd))
             }
         }
     }

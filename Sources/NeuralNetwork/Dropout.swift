@@ -18,6 +18,7 @@ public final class Dropout: Layer {
     }
 
     public func couplesBatch(_ mode: Mode) -> Bool { mode == .training && rate > 0 }
+    public var isElementwise: Bool { true }
 
     // x: [batch, C, H, W] → y: same shape
     public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, samples: Range<Int>, thread: Int, mode: Mode) {

@@ -46,6 +46,20 @@ public protocol Layer: AnyObject {
     var state: [Buffer] { get }
     /// Whether the samples of a batch must be processed together in `mode`.
     func couplesBatch(_ mode: Mode) -> Bool
+    /// Whether output element (c, y, x) of a sample is computed from input element (c, y, x) alone (with
+    /// parameters or statistics that do not depend on the position), so that the output keeps the shape
+    /// and the spatial meaning of the input's feature maps. ReLU, BatchNorm and dropout are (the default
+    /// is false); Grad-CAM reads the last convolution's maps after the elementwise layers that follow it.
+    var isElementwise: Bool { get }
+    /// The per-channel affine map `y[c, h, w] = x[c, h, w]·scale[c] + shift[c]` this layer computes in
+    /// inference mode, or nil if it computes anything else (the default). The network folds such a layer
+    /// into the output pass of the convolution before it, or of the 2×2 max pool that ends such a pass.
+    ///
+    /// Without `inputBias`, `scale` and `shift` are the factors of the layer's own inference `forward`, so
+    /// a folded layer gives the same bits as the layer run on its own. With `inputBias[c]` (a preceding
+    /// convolution's bias), the map of `x + inputBias`, with the bias folded into `shift`.
+    /// Cost: O(channels), two new buffers of `channels` floats.
+    func inferenceAffine(inputBias: UnsafePointer<Float>?) -> (scale: Buffer, shift: Buffer)?
     func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, samples: Range<Int>, thread: Int, mode: Mode)
     func backward(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                   _ dx: UnsafeMutablePointer<Float>?, samples: Range<Int>, thread: Int, mode: Mode)
@@ -59,6 +73,8 @@ extension Layer {
     public var parameters: [Parameter] { [] }
     public var state: [Buffer] { [] }
     public func couplesBatch(_ mode: Mode) -> Bool { false }
+    public var isElementwise: Bool { false }
+    public func inferenceAffine(inputBias: UnsafePointer<Float>?) -> (scale: Buffer, shift: Buffer)? { nil }
     public func beginBackward(threads: Int) {}
     public func endBackward() {}
 

@@ -131,7 +131,7 @@ public final class Network {
                 layers[i].forward(self.input(ofLayer: i, input), activations[i].pointer, samples: 0 ..< batch, thread: 0, mode: mode)
                 continue
             }
-            let steps = steps(segment.layers, foldBatchNorm: mode == .inference && !keep)
+            let steps = steps(segment.layers, fold: mode == .inference && !keep)
             let source = self.input(ofLayer: segment.layers.lowerBound, input)
             // Training (and kept activations) use fixed slices per thread: the order in which per-thread
             // gradients are summed must not depend on scheduling. Streaming inference hands out chunks as
@@ -168,48 +168,37 @@ public final class Network {
     }
 
     /// Layers run as one in a forward pass: a convolution absorbing a following ReLU and, when streaming
-    /// inference, a BatchNorm between them (folded into a per-channel scale and shift). Only the step's
+    /// inference, a layer between them that is a per-channel affine map in inference (BatchNorm; its
+    /// `inferenceAffine` folded with the convolution's bias into one scale and shift). Only the step's
     /// last layer gets an output: backward needs neither a convolution's nor a ReLU's input.
     private struct Step {
         var layers: Range<Int>
         var epilogue: (scale: Buffer?, shift: Buffer, relu: Bool)?
-        /// Streaming inference only: a following 2×2 max pool, and a BatchNorm after it as `y·scale + shift`.
+        /// Streaming inference only: a following 2×2 max pool, and an affine layer after it as
+        /// `y·scale + shift` (its `inferenceAffine`, the same factors as its own forward).
         var pool = false
         var post: (scale: Buffer, shift: Buffer)?
     }
 
-    private func steps(_ segment: Range<Int>, foldBatchNorm: Bool) -> [Step] {
+    /// The steps of `segment`; `fold` (streaming inference) folds affine layers and 2×2 max pools into the
+    /// convolutions' output passes.
+    private func steps(_ segment: Range<Int>, fold: Bool) -> [Step] {
         var result: [Step] = []
         var i = segment.lowerBound
         while i < segment.upperBound {
             guard let conv = layers[i] as? Conv2D else { result.append(Step(layers: i ..< i + 1)); i += 1; continue }
-            let c = conv.outputShape.channels
-            var scale: Buffer?
-            let shift = Buffer(conv.bias.value.array)
-            var j = i + 1, relu = false
-            if foldBatchNorm, j < segment.upperBound, let bn = layers[j] as? BatchNorm {
-                let folded = Buffer(count: c)
-                for o in 0 ..< c {
-                    let a = bn.gamma.value[o] / (bn.runningVariance[o] + bn.epsilon).squareRoot()
-                    folded[o] = a
-                    shift[o] = (shift[o] - bn.runningMean[o]) * a + bn.beta.value[o]
-                }
-                scale = folded
-                j += 1
-            }
-            if j < segment.upperBound, layers[j] is ReLU { relu = true; j += 1 }
-            var step = Step(layers: i ..< j, epilogue: (scale, shift, relu))
-            if foldBatchNorm, j < segment.upperBound, let pool = layers[j] as? MaxPool, pool.size == 2, pool.stride == 2 {
+            var j = i + 1
+            // A following affine layer (BatchNorm in inference), composed with the bias into one scale and shift.
+            let affine = fold && j < segment.upperBound ? layers[j].inferenceAffine(inputBias: conv.bias.value.pointer) : nil
+            if affine != nil { j += 1 }
+            let relu = j < segment.upperBound && layers[j] is ReLU
+            if relu { j += 1 }
+            var step = Step(layers: i ..< j, epilogue: (affine?.scale, affine?.shift ?? conv.bias.value, relu))
+            if fold, j < segment.upperBound, let pool = layers[j] as? MaxPool, pool.size == 2, pool.stride == 2 {
                 step.pool = true
                 j += 1
-                if j < segment.upperBound, let bn = layers[j] as? BatchNorm {
-                    // The same per-channel factors as BatchNorm's inference forward.
-                    let a = Buffer(count: c), b = Buffer(count: c)
-                    for o in 0 ..< c {
-                        a[o] = bn.gamma.value[o] * (1 / (bn.runningVariance[o] + bn.epsilon).squareRoot())
-                        b[o] = bn.beta.value[o] - bn.runningMean[o] * a[o]
-                    }
-                    step.post = (a, b)
+                if j < segment.upperBound, let affine = layers[j].inferenceAffine(inputBias: nil) {
+                    step.post = affine
                     j += 1
                 }
                 step.layers = i ..< j

@@ -3,6 +3,7 @@ public final class ReLU: Layer {
     public let inputShape: Shape
     public var outputShape: Shape { inputShape }
     public init(input: Shape) { inputShape = input }
+    public var isElementwise: Bool { true }
 
     // x: [batch, C, H, W] → y: same shape
     public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, samples: Range<Int>, thread: Int, mode: Mode) {

@@ -1,7 +1,7 @@
 import Testing
 @testable import ImageCodecs
 
-/// The zlib-based PNG writer: exact round trips through libpng and through an independent reader.
+/// The PNG writer (libdeflate for `fast`, zlib for the small path): exact round trips through libpng and through an independent reader.
 @Suite struct PNGEncoderTests {
     /// An image of uniformly random bytes (incompressible), reproducible from `seed`.
     static func noise(width: Int, height: Int, seed: UInt64) -> RGBImage {
