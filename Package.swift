@@ -10,7 +10,7 @@ let package = Package(
     products: [
         .executable(name: "smear", targets: ["smear"]),
         // The library stages, for the fuzz targets in Fuzz/ (a separate package built with libFuzzer).
-        .library(name: "SmearLibrary", targets: ["ImageCodecs", "Segmentation", "NeuralNetwork", "Classifier", "Pipeline", "Reports"]),
+        .library(name: "SmearLibrary", targets: ["ImageCodecs", "Segmentation", "NeuralNetwork", "Classifier", "Pipeline", "Reports", "Slides"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,6 +25,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // Whole-slide vendor formats (SVS, NDPI, MRXS, SCN, …); Debian: libopenslide-dev (3.4.1).
+        .systemLibrary(name: "COpenSlide", pkgConfig: "openslide", providers: [.apt(["libopenslide-dev"])]),
 
         .target(name: "ImageCodecs", dependencies: ["CPNG", "CTurboJPEG", "CTIFF", "CZlib", "CDeflate"]),
         .target(name: "Segmentation", dependencies: ["ImageCodecs"]),
@@ -33,13 +35,15 @@ let package = Package(
                 resources: [.copy("Resources")]),
         .target(name: "Pipeline", dependencies: ["ImageCodecs", "Segmentation", "Classifier"]),
         .target(name: "Reports", dependencies: ["Pipeline", "ImageCodecs", "Segmentation"]),
+        // Whole-slide images read region by region (tiled/pyramidal TIFF, BigTIFF, OME-TIFF; OpenSlide formats).
+        .target(name: "Slides", dependencies: ["ImageCodecs", "CTIFF", "COpenSlide"]),
         .executableTarget(name: "smear", dependencies: [
             "ImageCodecs", "Segmentation", "NeuralNetwork", "Classifier", "Pipeline", "Reports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Encode/decode timings on real fields (see BENCHMARKS.md).
         .executableTarget(name: "smear-bench", dependencies: [
-            "ImageCodecs", "Segmentation", "Pipeline", "CPNG",
+            "ImageCodecs", "Segmentation", "Pipeline", "CPNG", "Slides",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -51,5 +55,6 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Pipeline", "ImageCodecs", "Segmentation",
                                                         .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "SmearEndToEndTests", dependencies: ["ImageCodecs"]),
+        .testTarget(name: "SlidesTests", dependencies: ["Slides", "ImageCodecs", "CTIFF"]),
     ]
 )
