@@ -33,12 +33,12 @@ let package = Package(
         .target(name: "NeuralNetwork", dependencies: ["COpenBLAS"]),
         .target(name: "Classifier", dependencies: ["NeuralNetwork", "ImageCodecs"],
                 resources: [.copy("Resources")]),
-        .target(name: "Pipeline", dependencies: ["ImageCodecs", "Segmentation", "Classifier"]),
+        .target(name: "Pipeline", dependencies: ["ImageCodecs", "Segmentation", "Classifier", "Slides"]),
         .target(name: "Reports", dependencies: ["Pipeline", "ImageCodecs", "Segmentation"]),
         // Whole-slide images read region by region (tiled/pyramidal TIFF, BigTIFF, OME-TIFF; OpenSlide formats).
         .target(name: "Slides", dependencies: ["ImageCodecs", "CTIFF", "COpenSlide"]),
         .executableTarget(name: "smear", dependencies: [
-            "ImageCodecs", "Segmentation", "NeuralNetwork", "Classifier", "Pipeline", "Reports",
+            "ImageCodecs", "Segmentation", "NeuralNetwork", "Classifier", "Pipeline", "Reports", "Slides",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Encode/decode timings on real fields (see BENCHMARKS.md).

@@ -1,5 +1,6 @@
 import Foundation
 import ImageCodecs
+import Slides
 
 /// One analysis as the library runs it, whatever presents it (the `smear` commands, the web app):
 /// samples of fields analysed in order, each to its target count, with every step reported to sinks
@@ -17,11 +18,22 @@ public struct AnalysisRun: Sendable {
         public var name: String
         public var paths: [String]
         public var target: Int?
+        /// Whether the sample is one slide (`paths` then holds its path), analysed tile by tile.
+        public var isSlide: Bool
 
+        /// Fields in `paths`.
         public init(name: String, paths: [String], target: Int?) {
             self.name = name
             self.paths = paths
             self.target = target
+            isSlide = false
+        }
+
+        /// The slide at `slide` (`Slides.Slide`), counted in tiles to `target` cells (nil: all of its
+        /// counting area).
+        public init(name: String, slide: String, target: Int?) {
+            self.init(name: name, paths: [slide], target: target)
+            isSlide = true
         }
     }
 
@@ -52,8 +64,24 @@ public struct AnalysisRun: Sendable {
         let total = samples.reduce(0) { $0 + $1.paths.count }
         var done = 0
         var counts: [SampleCount] = []
+        var slides: [SlideCount] = []
         var failures: [FieldFailure] = []
         for sample in samples {
+            if sample.isSlide, let path = sample.paths.first {
+                do {
+                    let slide: Slide
+                    do throws(ImageError) { slide = try Slide(path: path) } catch { throw PipelineError(error.description) }
+                    let (count, failure) = try analyseSlide(slide, sample: sample, send: send)
+                    slides.append(count)
+                    if let failure { failures.append(failure); try send(.failed(failure)) }
+                } catch let error as PipelineError {
+                    // The slide cannot be read or planned: one line, and no figure for it.
+                    let failure = FieldFailure(path: path, message: error.description)
+                    failures.append(failure)
+                    try send(.failed(failure))
+                }
+                continue
+            }
             var fields: [FieldAnalysis] = []
             var sampleFailures: [(index: Int, failure: FieldFailure)] = []
             var counted = 0
@@ -105,7 +133,7 @@ public struct AnalysisRun: Sendable {
             counts.append(SampleCount(name: sample.name, fields: fields, fieldsAvailable: sample.paths.count,
                                       targetCells: sample.target, redCellsPerMicrolitre: redCellsPerMicrolitre))
         }
-        let result = AnalysisResult(samples: counts, failures: failures)
+        let result = AnalysisResult(samples: counts, slides: slides, failures: failures)
         try send(.finished(result))
         return result
     }
@@ -114,22 +142,30 @@ public struct AnalysisRun: Sendable {
     /// passes quality control: the maps are for checking calls that count).
     func analyse(_ path: String, sample: String) throws(PipelineError) -> AnalysedField {
         let (field, image) = try analyzer.analyze(path: path)
+        return AnalysedField(field: field, image: image, heatmaps: field.quality.problem == nil ? heatmaps(field, image: image) : [:],
+                             sample: sample)
+    }
+
+    /// The Grad-CAM map of each cell of `field` called parasitized, by object id, when asked for.
+    func heatmaps(_ field: FieldAnalysis, image: RGBImage) -> [Int: [Float]] {
+        guard heatmaps, let classifier = analyzer.classifier, let positive = classifier.positiveClassIndex else { return [:] }
         var maps: [Int: [Float]] = [:]
-        if heatmaps, field.quality.problem == nil, let classifier = analyzer.classifier, let positive = classifier.positiveClassIndex {
-            for object in field.segmentation.objects where field.calls[object.id]?.parasitized == true {
-                maps[object.id] = classifier.gradCAM(object.crop(from: image), classIndex: positive).heatmap
-            }
+        for object in field.segmentation.objects where field.calls[object.id]?.parasitized == true {
+            maps[object.id] = classifier.gradCAM(object.crop(from: image), classIndex: positive).heatmap
         }
-        return AnalysedField(field: field, image: image, heatmaps: maps, sample: sample)
+        return maps
     }
 }
 
 /// What an `AnalysisRun` reports, in this order: per field, `.progress` once it is analysed (or has
 /// failed), then `.fieldAnalysed` for those analysed; per sample, its `.failed` inputs in input order;
-/// `.finished` once at the end. `.fieldAnalysed` may arrive from several threads at once.
+/// per slide, `.progress` and `.tileAnalysed` per tile (progress counts the slide's tiles), then
+/// `.failed` if it could not be read in full; `.finished` once at the end. `.fieldAnalysed` and
+/// `.tileAnalysed` may arrive from several threads at once.
 public enum AnalysisEvent: Sendable {
     case progress(done: Int, total: Int, item: String)
     case fieldAnalysed(AnalysedField)
+    case tileAnalysed(AnalysedTile)
     case failed(FieldFailure)
     case finished(AnalysisResult)
 }
@@ -166,18 +202,22 @@ public struct FieldFailure: Sendable {
     }
 }
 
-/// Everything a run found: each sample's counted fields and figures, and the inputs not counted.
+/// Everything a run found: each sample's counted fields and figures, each slide's count, and the
+/// inputs not counted.
 public struct AnalysisResult: Sendable {
+    /// Samples of fields (a slide is in `slides`).
     public var samples: [SampleCount]
+    public var slides: [SlideCount]
     public var failures: [FieldFailure]
 
-    public init(samples: [SampleCount], failures: [FieldFailure]) {
+    public init(samples: [SampleCount], slides: [SlideCount] = [], failures: [FieldFailure]) {
         self.samples = samples
+        self.slides = slides
         self.failures = failures
     }
 
-    /// The counts and figures of all counted fields together.
-    public var totals: Tally { Tally.sum(samples.map(\.tally)) }
+    /// The counts and figures of all counted fields and slide tiles together.
+    public var totals: Tally { Tally.sum(samples.map(\.tally) + slides.map(\.tally)) }
     /// Every counted field, in order.
     public var fields: [FieldAnalysis] { samples.flatMap(\.fields) }
 }

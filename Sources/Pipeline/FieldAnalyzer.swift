@@ -72,11 +72,18 @@ public struct FieldAnalyzer: Sendable {
         } catch {
             throw PipelineError(error.description)
         }
+        return (try analyze(image, path: path, since: start), image)
+    }
+
+    /// Segments and classifies `image`, a field (or a slide's tile) read from `path`; `since` is when
+    /// its reading began, for `seconds`. Errors are one line naming the file.
+    public func analyze(_ image: RGBImage, path: String, since start: DispatchTime = .now()) throws(PipelineError) -> FieldAnalysis {
+        let name = (path as NSString).lastPathComponent
         let segmentation: SegmentationResult
         do {
             segmentation = try segmenter.segment(image)
         } catch {
-            throw PipelineError("\((path as NSString).lastPathComponent): \(error.description)")
+            throw PipelineError("\(name): \(error.description)")
         }
         var calls: [Int: CellCall] = [:]
         if let classifier, let positive = classifier.positiveClassIndex {
@@ -85,7 +92,7 @@ public struct FieldAnalyzer: Sendable {
             do {
                 probabilities = try classifier.checkedProbabilities(counted.map { $0.crop(from: image) })
             } catch {
-                throw PipelineError("\((path as NSString).lastPathComponent): " + error.message(for: "cell \(counted[error.crop].id)"))
+                throw PipelineError("\(name): " + error.message(for: "cell \(counted[error.crop].id)"))
             }
             for (object, p) in zip(counted, probabilities) {
                 let pp = Double(p[positive])
@@ -93,17 +100,17 @@ public struct FieldAnalyzer: Sendable {
             }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        return (FieldAnalysis(path: path, segmentation: segmentation, calls: calls, seconds: seconds), image)
+        return FieldAnalysis(path: path, segmentation: segmentation, calls: calls, seconds: seconds)
     }
 }
 
 /// Expands command-line inputs: files are kept as given, folders become every image file directly
-/// inside them (PNG, JPEG, TIFF by extension, hidden files skipped), in name order. An input that
+/// inside them (PNG, JPEG, TIFF and slide formats by extension, hidden files skipped), in name order. An input that
 /// cannot be used is an error naming it and the reason (missing, a broken or looping symbolic link,
 /// no permission, a folder without images).
 public func expandInputs(_ inputs: [String]) throws(PipelineError) -> [String] {
     var paths: [String] = []
-    let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "tif", "tiff"]
+    let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "tif", "tiff", "btf", "svs", "ndpi", "mrxs", "scn", "bif", "vms"]
     for input in inputs {
         var info = stat()
         guard stat(input, &info) == 0 else { throw PipelineError("\(input): \(unusablePathReason(input))") }
@@ -116,7 +123,7 @@ public func expandInputs(_ inputs: [String]) throws(PipelineError) -> [String] {
             }
             let images = names.filter { !$0.hasPrefix(".") && imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
                 .sorted { $0.localizedStandardCompare($1) == .orderedAscending }
-            guard !images.isEmpty else { throw PipelineError("\(input): no PNG, JPEG or TIFF images in this folder") }
+            guard !images.isEmpty else { throw PipelineError("\(input): no PNG, JPEG, TIFF or slide images in this folder") }
             paths += images.map { (input as NSString).appendingPathComponent($0) }
         } else {
             paths.append(input)

@@ -4,7 +4,8 @@ import Pipeline
 
 /// A run's results kept in memory instead of a folder, for a program that shows them itself (the web
 /// app): every analysed field (without its image) with its overlay as PNG bytes, the failures as they
-/// come, and at the end the result and the same `AnalysisReport` that `ReportFolder` writes. Safe to
+/// come, and at the end the result and the same `AnalysisReport` that `ReportFolder` writes (slides:
+/// their tile tables and figures, not their cells). Safe to
 /// receive fields from several threads at once; read it from any thread.
 public final class AnalysisCollector: AnalysisSink, @unchecked Sendable {
     let settings: AnalysisReport.Settings
@@ -36,6 +37,8 @@ public final class AnalysisCollector: AnalysisSink, @unchecked Sendable {
                 fields[field.path] = field
                 pictures[field.path] = overlay
             }
+        case .tileAnalysed:
+            break   // a slide's tiles are summed up in the result (`SlideCount.tiles`); their cells are not kept
         case .failed(let failure):
             locked { failed.append(failure) }
         case .finished(let result):

@@ -111,9 +111,56 @@ public struct AnalysisReport: Encodable, Sendable {
         public var excluded: [String: Int]
     }
 
+    /// One slide, analysed in tiles: the count over its tiles fit for counting, and the tile table.
+    /// Its cells are in cells.csv and the slide's GeoJSON, not in `cells` (a slide can hold millions).
+    public struct Slide: Encodable, Sendable {
+        public struct Tile: Encodable, Sendable {
+            public var index: Int, column: Int, row: Int
+            /// The tile's core in slide pixels (its cells are those whose centroid lies in it).
+            public var x: Int, y: Int, width: Int, height: Int
+            public var counted: Bool
+            /// Why it is not counted (null when counted).
+            @NullEncoded public var reason: String?
+            public var cellsCounted: Int
+            @NullEncoded public var parasitized: Int?
+            public var seconds: Double
+        }
+        public var name: String
+        public var file: String
+        public var width: Int, height: Int
+        /// Micrometres per pixel (mean of x and y) from the file; null when it does not say.
+        @NullEncoded public var micronsPerPixel: Double?
+        public var cellDiameter: Double
+        /// `given`, `estimated` or `pixel size` (SlidePlan).
+        public var cellDiameterSource: String
+        /// 7.5 µm in pixels from the pixel size (null without one).
+        @NullEncoded public var cellDiameterFromPixelSize: Double?
+        public var tileSize: Int, tileMargin: Int
+        public var tilesTotal: Int, tilesAnalysed: Int, tilesCounted: Int
+        /// Tiles analysed but not counted, by reason.
+        public var tilesNotCounted: [String: Int]
+        @NullEncoded public var targetCells: Int?
+        public var targetReached: Bool
+        public var cellsCounted: Int
+        @NullEncoded public var parasitized: Int?
+        @NullEncoded public var parasitemiaPercent: Double?
+        @NullEncoded public var parasitemiaCi95Percent: [Double]?
+        @NullEncoded public var parasitesPerMicrolitre: Double?
+        @NullEncoded public var parasitesPerMicrolitreCi95: [Double]?
+        /// Area of the counted tiles' cores, in pixels and (with a pixel size) in mm².
+        public var countedAreaPixels: Int
+        @NullEncoded public var countedAreaMm2: Double?
+        /// The quality map and the QuPath GeoJSON of its cells (paths relative to the output folder).
+        @NullEncoded public var qualityMap: String?
+        @NullEncoded public var geojson: String?
+        public var tiles: [Tile]
+    }
+
     public var tool: Tool
     public var settings: Settings
     public var images: [Image]
+    /// One entry per slide (whole-slide images and other images too large for one field).
+    public var slides: [Slide]
     /// One entry per sample (with --sample or --samples-root); empty for a plain batch of fields.
     public var samples: [Sample]
     public var failures: [Failure]
@@ -123,7 +170,8 @@ public struct AnalysisReport: Encodable, Sendable {
     /// Arranges `result` (a plain batch is one sample with an empty name). `overlays` maps a field's
     /// path to its overlay's relative path; `classified` says whether a classifier ran (without one,
     /// the parasitized counts and figures are null).
-    public init(version: String, settings: Settings, result: AnalysisResult, overlays: [String: String], classified: Bool) {
+    public init(version: String, settings: Settings, result: AnalysisResult, overlays: [String: String], classified: Bool,
+                slideFiles: [String: (qualityMap: String, geojson: String)] = [:]) {
         tool = Tool(version: version)
         self.settings = settings
         func percent(_ fraction: Double?) -> Double? { classified ? fraction.map { rounded(100 * $0, 3) } : nil }
@@ -151,21 +199,47 @@ public struct AnalysisReport: Encodable, Sendable {
                           parasitesPerMicrolitre: classified ? perMicrolitre.map { $0.value.rounded() } : nil,
                           parasitesPerMicrolitreCi95: classified ? perMicrolitre.map { [$0.lower.rounded(), $0.upper.rounded()] } : nil)
         }
-        cells = result.fields.flatMap { f in
-            f.segmentation.objects.map { o in
-                let call = f.calls[o.id]
-                return Cell(image: f.path, id: o.id, x: o.x, y: o.y, width: o.width, height: o.height,
-                            centroidX: rounded(o.centroidX, 1), centroidY: rounded(o.centroidY, 1), area: o.area,
-                            status: o.status.rawValue, class: call.map { $0.parasitized ? "parasitized" : "uninfected" },
-                            pParasitized: call.map { rounded($0.pParasitized, 4) })
-            }
+        slides = result.slides.map { s in
+            let t = s.tally, perMicrolitre = s.parasitesPerMicrolitre
+            var reasons: [String: Int] = [:]
+            for tile in s.tiles { if let reason = tile.unfit { reasons[Self.reasonKind(reason), default: 0] += 1 } }
+            return Slide(name: s.name, file: s.path, width: s.width, height: s.height,
+                         micronsPerPixel: s.micronsPerPixel.map { rounded(($0.x + $0.y) / 2, 5) },
+                         cellDiameter: rounded(s.plan.diameter, 1), cellDiameterSource: s.plan.diameterSource,
+                         cellDiameterFromPixelSize: s.plan.expectedDiameter.map { rounded($0, 1) },
+                         tileSize: s.plan.grid.coreSize, tileMargin: s.plan.grid.margin, tilesTotal: s.plan.grid.count,
+                         tilesAnalysed: s.tiles.count, tilesCounted: s.tiles.filter { $0.unfit == nil }.count, tilesNotCounted: reasons,
+                         targetCells: s.targetCells, targetReached: s.targetReached, cellsCounted: t.counted,
+                         parasitized: classified ? t.parasitized : nil, parasitemiaPercent: percent(t.parasitemia),
+                         parasitemiaCi95Percent: percent(t.interval),
+                         parasitesPerMicrolitre: classified ? perMicrolitre.map { $0.value.rounded() } : nil,
+                         parasitesPerMicrolitreCi95: classified ? perMicrolitre.map { [$0.lower.rounded(), $0.upper.rounded()] } : nil,
+                         countedAreaPixels: s.countedPixels, countedAreaMm2: s.countedSquareMillimetres.map { rounded($0, 4) },
+                         qualityMap: slideFiles[s.path]?.qualityMap, geojson: slideFiles[s.path]?.geojson,
+                         tiles: s.tiles.map { tile in
+                             Slide.Tile(index: tile.tile.index, column: tile.tile.column, row: tile.tile.row, x: tile.tile.core.x,
+                                        y: tile.tile.core.y, width: tile.tile.core.width, height: tile.tile.core.height,
+                                        counted: tile.unfit == nil, reason: tile.unfit, cellsCounted: tile.tally.counted,
+                                        parasitized: classified ? tile.tally.parasitized : nil, seconds: rounded(tile.seconds, 3))
+                         })
         }
+        cells = result.fields.flatMap { f in f.segmentation.objects.map { Self.cell($0, call: f.calls[$0.id], image: f.path) } }
         var excluded: [String: Int] = [:]
         for image in images { excluded.merge(image.excluded, uniquingKeysWith: +) }
         let t = result.totals
         totals = Totals(images: images.count + failures.count, failed: failures.count, cellsCounted: t.counted,
                         parasitized: classified ? t.parasitized : nil, parasitemiaPercent: percent(t.parasitemia),
                         parasitemiaCi95Percent: percent(t.interval), excluded: excluded)
+    }
+
+    /// The kind of a tile's reason for `tilesNotCounted`: the reason up to its first parenthesis or
+    /// colon ("unreadable: …" → "unreadable", "sparse (feathered edge)" stays whole).
+    static func reasonKind(_ reason: String) -> String {
+        if reason.hasPrefix("unreadable") { return "unreadable" }
+        if let colon = reason.firstIndex(of: ":"), !reason.hasPrefix("sparse"), !reason.hasPrefix("thick"), !reason.hasPrefix("background") {
+            return String(reason[..<colon])
+        }
+        return reason
     }
 
     static func excludedCounts(_ s: SegmentationResult) -> [String: Int] {
@@ -184,17 +258,29 @@ public struct AnalysisReport: Encodable, Sendable {
         return data
     }
 
-    /// `cells.csv`: a header and one line per object, the same columns as `cells` in the JSON
-    /// (empty where the JSON has null).
+    /// `cells.csv`: a header and one line per object of the fields, the same columns as `cells` in the
+    /// JSON (empty where the JSON has null). (`ReportFolder` also streams each slide's cells into it.)
     public func csv() -> String {
-        var lines = [CSVTable.line(["image", "id", "x", "y", "width", "height", "centroid_x", "centroid_y", "area",
-                                    "status", "class", "p_parasitized"])]
-        for c in cells {
-            lines.append(CSVTable.line([c.image, String(c.id), String(c.x), String(c.y), String(c.width), String(c.height),
-                                        String(c.centroidX), String(c.centroidY), String(c.area), c.status,
-                                        c.class ?? "", c.pParasitized.map { String(format: "%.4f", $0) } ?? ""]))
-        }
-        return lines.joined(separator: "\n") + "\n"
+        ([Self.csvHeader] + cells.map(Self.csvLine)).joined(separator: "\n") + "\n"
+    }
+
+    public static let csvHeader = CSVTable.line(["image", "id", "x", "y", "width", "height", "centroid_x", "centroid_y", "area",
+                                                 "status", "class", "p_parasitized"])
+
+    /// One line of cells.csv (no line end).
+    public static func csvLine(_ c: Cell) -> String {
+        CSVTable.line([c.image, String(c.id), String(c.x), String(c.y), String(c.width), String(c.height),
+                       String(c.centroidX), String(c.centroidY), String(c.area), c.status,
+                       c.class ?? "", c.pParasitized.map { String(format: "%.4f", $0) } ?? ""])
+    }
+
+    /// The report's line for `object` of a field or tile whose region starts at (`originX`, `originY`)
+    /// of the image called `image`.
+    public static func cell(_ o: DetectedObject, call: CellCall?, image: String, originX: Int = 0, originY: Int = 0) -> Cell {
+        Cell(image: image, id: o.id, x: originX + o.x, y: originY + o.y, width: o.width, height: o.height,
+             centroidX: rounded(Double(originX) + o.centroidX, 1), centroidY: rounded(Double(originY) + o.centroidY, 1), area: o.area,
+             status: o.status.rawValue, class: call.map { $0.parasitized ? "parasitized" : "uninfected" },
+             pParasitized: call.map { rounded($0.pParasitized, 4) })
     }
 }
 

@@ -44,6 +44,8 @@ public struct HTMLReport {
         .warn { color: #a40000; font-weight: 600; }
         .note { color: #555; font-size: 0.9rem; }
         img.thumb { width: 240px; border: 1px solid #ccc; }
+        img.map { max-width: 100%; image-rendering: pixelated; border: 1px solid #ccc; }
+        .swatch { display: inline-block; width: 0.9em; height: 0.9em; border: 1px solid #999; vertical-align: middle; }
         .gallery { display: flex; flex-wrap: wrap; gap: 0.6rem; }
         figure.cell { margin: 0; width: 130px; text-align: center; font-size: 0.8rem; }
         figure.cell img { width: 120px; height: 120px; object-fit: contain; background: #000; border: 2px solid #d22; }
@@ -55,6 +57,7 @@ public struct HTMLReport {
 
         """
         h += summarySection()
+        h += slidesSection()
         h += fieldsSection()
         h += gallerySection()
         if !report.failures.isEmpty {
@@ -103,6 +106,47 @@ public struct HTMLReport {
         h += "</table>\n"
         h += String(format: "<p class=\"note\">Parasitemia = red cells called parasitized / red cells counted (cells cut by the border, leukocytes and debris are not counted). Parasites/µL assumes %@ red cells per µL. The interval is the Wilson score interval; it covers counting error only, not misclassification — check the gallery below.</p>\n",
                     grouped(report.settings.redCellsPerMicrolitre))
+        return h
+    }
+
+    /// Each slide: its count over the tiles fit for counting, the quality map of its tiles with a
+    /// legend of the reasons others were not counted, and its files.
+    func slidesSection() -> String {
+        guard !report.slides.isEmpty else { return "" }
+        var h = "<h2 id=\"slides\">Slides</h2>\n"
+        for s in report.slides {
+            h += "<h3 class=\"data\">\(escape(s.name))</h3>\n<table>\n"
+            h += "<tr><td>Size</td><td>\(s.width) × \(s.height) px" + (s.micronsPerPixel.map { String(format: ", %.4f µm/px", $0) } ?? ", pixel size unknown") + "</td></tr>\n"
+            h += "<tr><td>Cell diameter</td><td>" + String(format: "%.1f px (%@", s.cellDiameter, escape(s.cellDiameterSource))
+                + (s.cellDiameterFromPixelSize.map { String(format: "; 7.5 µm is %.1f px", $0) } ?? "") + ")</td></tr>\n"
+            h += "<tr><td>Tiles</td><td>\(s.tilesCounted) counted of \(s.tilesAnalysed) analysed (\(s.tilesTotal) in all, \(s.tileSize) px with \(s.tileMargin) px overlap)</td></tr>\n"
+            h += "<tr><td>Area counted</td><td>" + (s.countedAreaMm2.map { String(format: "%.3f mm²", $0) } ?? "\(grouped(Double(s.countedAreaPixels))) px²") + "</td></tr>\n"
+            h += "<tr><td>Red cells counted</td><td><b>\(s.cellsCounted)</b>"
+            if !s.targetReached { h += " <span class=\"warn\">(target \(s.targetCells ?? 0) not reached)</span>" }
+            h += "</td></tr>\n"
+            if let p = s.parasitemiaPercent, let ci = bounds(s.parasitemiaCi95Percent) {
+                h += String(format: "<tr><td>Parasitemia</td><td><b>%.2f%%</b> (95%% CI %.2f–%.2f%%), %ld parasitized</td></tr>\n", p, ci.lower, ci.upper, s.parasitized ?? 0)
+            }
+            if let perUL = s.parasitesPerMicrolitre, let ci = bounds(s.parasitesPerMicrolitreCi95) {
+                h += "<tr><td>Parasites/µL</td><td><b>\(grouped(perUL))</b> (\(grouped(ci.lower))–\(grouped(ci.upper)))</td></tr>\n"
+            }
+            h += "</table>\n"
+            if let map = s.qualityMap {
+                h += "<p><img class=\"map\" src=\"\(urlPath(map))\" alt=\"quality map of \(escape(s.name))\"></p>\n"
+            }
+            var legend = ["<span class=\"swatch\" style=\"background:rgb(40,170,80)\"></span> counted \(s.tilesCounted)"]
+            for (reason, n) in s.tilesNotCounted.sorted(by: { $0.key < $1.key }) {
+                let c = SlideOutputs.color(of: reason)
+                legend.append("<span class=\"swatch\" style=\"background:rgb(\(c.0),\(c.1),\(c.2))\"></span> \(escape(reason)) \(n)")
+            }
+            if s.tilesAnalysed < s.tilesTotal {
+                legend.append("<span class=\"swatch\" style=\"background:rgb(225,225,225)\"></span> not analysed (target reached) \(s.tilesTotal - s.tilesAnalysed)")
+            }
+            h += "<p class=\"note\">" + legend.joined(separator: " · ") + "</p>\n"
+            if let geojson = s.geojson {
+                h += "<p class=\"note\">Every object is in cells.csv (slide pixels) and in <a href=\"\(urlPath(geojson))\">\(escape(geojson))</a>, which QuPath opens on top of the slide (File › Import objects).</p>\n"
+            }
+        }
         return h
     }
 

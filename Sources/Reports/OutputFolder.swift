@@ -67,6 +67,64 @@ public final class OutputFolder: Sendable {
         }
     }
 
+    /// A file of the staging folder written piece by piece as a run goes (cells.csv of a slide), so that
+    /// it never has to be held in memory; it moves into place with the rest at `commit()`. Appends
+    /// from one thread at a time (the stream is not locked); close it before the commit.
+    public final class Stream: @unchecked Sendable {
+        let folder: OutputFolder
+        let relativePath: String
+        let target: String
+        private var descriptor: Int32 = -1
+
+        init(folder: OutputFolder, relativePath: String) throws(OutputError) {
+            self.folder = folder
+            self.relativePath = relativePath
+            target = (folder.staging as NSString).appendingPathComponent(relativePath)
+            try folder.write(Data(), to: relativePath)
+            let shown = (folder.path as NSString).appendingPathComponent(relativePath)
+            try StagingRegistry.shared.whileActive(folder.staging, shown: shown) { () throws(OutputError) in
+                descriptor = open(target, O_WRONLY | O_APPEND | O_CLOEXEC)
+                if descriptor < 0 { throw OutputError("\(shown): cannot write: \(String(cString: strerror(errno)))") }
+            }
+        }
+
+        /// Appends `data`; the error names the output file and the cause.
+        public func append(_ data: Data) throws(OutputError) {
+            let shown = (folder.path as NSString).appendingPathComponent(relativePath)
+            let fd = descriptor
+            try StagingRegistry.shared.whileActive(folder.staging, shown: shown) { () throws(OutputError) in
+                var failed = false
+                data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+                    var offset = 0
+                    while offset < raw.count {
+                        let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                        if n < 0 && errno == EINTR { continue }
+                        guard n > 0 else { failed = true; return }
+                        offset += n
+                    }
+                }
+                if failed { throw OutputError("\(shown): cannot write: \(String(cString: strerror(errno)))") }
+            }
+        }
+
+        /// Closes the file (checking the close, where some file systems report a full disk).
+        public func close() throws(OutputError) {
+            guard descriptor >= 0 else { return }
+            let fd = descriptor
+            descriptor = -1
+            if Glibc.close(fd) != 0 {
+                throw OutputError("\((folder.path as NSString).appendingPathComponent(relativePath)): cannot write: \(String(cString: strerror(errno)))")
+            }
+        }
+
+        deinit { if descriptor >= 0 { _ = Glibc.close(descriptor) } }
+    }
+
+    /// Opens `relativePath` in the staging folder for writing piece by piece (see `Stream`).
+    public func stream(to relativePath: String) throws(OutputError) -> Stream {
+        try Stream(folder: self, relativePath: relativePath)
+    }
+
     /// Moves every staged file to its final place (replacing older ones), removes the files that the
     /// previous run into this folder wrote and this run did not (overlays of other fields), records
     /// what this run wrote in `.smear-files` (one relative path per line), removes the staging folder

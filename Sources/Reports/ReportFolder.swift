@@ -5,8 +5,11 @@ import Pipeline
 /// The output folder of `smear analyze` as the sink of a run. As each field is analysed: its overlay
 /// (with a NOT COUNTED notice when it failed quality control) and, for a counted field, the gallery
 /// pictures of its parasitized cells and, with a crops folder, a masked crop of every counted cell.
-/// When the run finishes: report.json, cells.csv and report.html, then both folders committed (see
-/// `OutputFolder`: nothing appears before). Safe to receive fields from several threads at once.
+/// As each slide tile is analysed: its cells, streamed into cells.csv and the slide's QuPath GeoJSON
+/// (`slides/NAME/cells.geojson`), so memory does not grow with the slide. When the run finishes:
+/// each slide's quality map, report.json, the fields' lines of cells.csv and report.html, then both
+/// folders committed (see `OutputFolder`: nothing appears before). Safe to receive fields and tiles
+/// from several threads at once.
 public final class ReportFolder: AnalysisSink, @unchecked Sendable {
     let folder: OutputFolder
     let crops: OutputFolder?
@@ -16,13 +19,19 @@ public final class ReportFolder: AnalysisSink, @unchecked Sendable {
     let version: String
     let classified: Bool
     let gallery = ParasitizedGallery()
+    /// cells.csv, streamed: each slide's cells as its tiles come, the fields' at the end.
+    let cellsFile: OutputFolder.Stream
+    /// Each slide's GeoJSON, streamed, with whether a feature was written yet; by slide path.
+    private var geojson: [String: (stream: OutputFolder.Stream, started: Bool)] = [:]
     private var finished: AnalysisReport?
     private let lock = NSLock()
 
     /// `paths`: every input of the run, to name the overlays (`overlayFileNames`); `classified`:
     /// whether a classifier runs.
     public init(folder: OutputFolder, crops: OutputFolder? = nil, paths: [String], settings: AnalysisReport.Settings,
-                version: String, classified: Bool) {
+                version: String, classified: Bool) throws(OutputError) {
+        cellsFile = try folder.stream(to: "cells.csv")
+        try cellsFile.append(Data((AnalysisReport.csvHeader + "\n").utf8))
         self.folder = folder
         self.crops = crops
         overlays = Dictionary(zip(paths, overlayFileNames(for: paths)), uniquingKeysWith: { first, _ in first })
@@ -40,6 +49,7 @@ public final class ReportFolder: AnalysisSink, @unchecked Sendable {
     public func receive(_ event: AnalysisEvent) throws {
         switch event {
         case .fieldAnalysed(let analysed): try write(analysed)
+        case .tileAnalysed(let tile): try write(tile)
         case .finished(let result): try finish(result)
         case .progress, .failed: break
         }
@@ -61,12 +71,45 @@ public final class ReportFolder: AnalysisSink, @unchecked Sendable {
         }
     }
 
+    /// A slide's tile: its cells into cells.csv (slide coordinates) and the slide's GeoJSON.
+    func write(_ analysed: AnalysedTile) throws {
+        let field = analysed.field, origin = (x: analysed.tile.read.x, y: analysed.tile.read.y)
+        var lines = ""
+        var features: [String] = []
+        for object in field.segmentation.objects {
+            let call = field.calls[object.id]
+            lines += AnalysisReport.csvLine(AnalysisReport.cell(object, call: call, image: analysed.slide, originX: origin.x, originY: origin.y)) + "\n"
+            features.append(SlideOutputs.feature(object, call: call, origin: origin))
+        }
+        lock.lock(); defer { lock.unlock() }
+        try cellsFile.append(Data(lines.utf8))
+        guard !features.isEmpty else { return }
+        var entry = try geojson[analysed.slide] ?? (folder.stream(to: SlideOutputs.folder(of: overlays[analysed.slide]!) + "/cells.geojson"), false)
+        try entry.stream.append(Data(((entry.started ? ",\n" : "{\"type\":\"FeatureCollection\",\"features\":[\n") + features.joined(separator: ",\n")).utf8))
+        entry.started = true
+        geojson[analysed.slide] = entry
+    }
+
     func finish(_ result: AnalysisResult) throws {
         let drawn = Set(result.fields.map(\.path) + result.failures.compactMap(\.rejected?.path))
+        var slideFiles: [String: (qualityMap: String, geojson: String)] = [:]
+        for slide in result.slides {
+            let base = SlideOutputs.folder(of: overlays[slide.path]!)
+            let map = base + "/quality-map.png"
+            try folder.write(Data(ImageCodecs.encodePNG(SlideOutputs.qualityMap(slide))), to: map)
+            if geojson[slide.path] == nil {   // a slide without a single object
+                geojson[slide.path] = (try folder.stream(to: base + "/cells.geojson"), true)
+                try geojson[slide.path]!.stream.append(Data("{\"type\":\"FeatureCollection\",\"features\":[\n".utf8))
+            }
+            try geojson[slide.path]!.stream.append(Data("\n]}\n".utf8))
+            try geojson[slide.path]!.stream.close()
+            slideFiles[slide.path] = (map, base + "/cells.geojson")
+        }
         let report = AnalysisReport(version: version, settings: settings, result: result,
-                                    overlays: overlays.filter { drawn.contains($0.key) }, classified: classified)
+                                    overlays: overlays.filter { drawn.contains($0.key) }, classified: classified, slideFiles: slideFiles)
         try folder.write(report.json(), to: "report.json")
-        try folder.write(Data(report.csv().utf8), to: "cells.csv")
+        try cellsFile.append(Data(report.cells.map { AnalysisReport.csvLine($0) + "\n" }.joined().utf8))
+        try cellsFile.close()
         try folder.write(Data(HTMLReport(report: report, gallery: gallery.items).html().utf8), to: "report.html")
         try folder.commit()
         try crops?.commit()

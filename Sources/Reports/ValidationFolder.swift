@@ -63,7 +63,7 @@ public final class ValidationFolder: AnalysisSink, @unchecked Sendable {
             lock.lock()
             finished = report
             lock.unlock()
-        case .progress, .failed: break
+        case .progress, .failed, .tileAnalysed: break
         }
     }
 }
@@ -112,7 +112,7 @@ public final class TrainingCrops: AnalysisSink, @unchecked Sendable {
             lock.unlock()
         case .finished:
             try folder.commit()
-        case .progress, .failed: break
+        case .progress, .failed, .tileAnalysed: break
         }
     }
 }

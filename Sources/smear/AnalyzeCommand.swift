@@ -5,6 +5,7 @@ import ImageCodecs
 import Pipeline
 import Reports
 import Segmentation
+import Slides
 
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -48,8 +49,8 @@ struct Analyze: ParsableCommand {
     @Option(help: ArgumentHelp("Analyse every sub-folder of this folder as a sample named after it.", valueName: "dir"))
     var samplesRoot: String?
 
-    @Option(help: "Red cells to count per sample before stopping (with --sample or --samples-root).")
-    var targetCells = 5000
+    @Option(help: "Red cells to count per sample before stopping (default with --sample or --samples-root: 5000; a slide is counted over its whole counting area unless this is given).")
+    var targetCells: Int?
 
     @Option(help: "Red cells per µL of blood, to convert parasitemia into parasites/µL.")
     var redCellsPerMicrolitre = 5.0e6
@@ -76,7 +77,7 @@ struct Analyze: ParsableCommand {
     func validate() throws {
         if let d = cellDiameter, !(d >= 4 && d <= 2000) { throw ValidationError("--cell-diameter must be between 4 and 2000 pixels") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if targetCells < 1 { throw ValidationError("--target-cells must be at least 1") }
+        if let t = targetCells, t < 1 { throw ValidationError("--target-cells must be at least 1") }
         if !(redCellsPerMicrolitre > 0) { throw ValidationError("--red-cells-per-microlitre must be positive") }
         if samplesRoot != nil && sample != nil { throw ValidationError("--sample and --samples-root cannot be used together") }
         if samplesRoot == nil && images.isEmpty { throw ValidationError("give at least one image or folder (or --samples-root)") }
@@ -85,14 +86,22 @@ struct Analyze: ParsableCommand {
     }
 
     func run() throws {
-        // Inputs, grouped into samples (a plain batch is one sample with no name and no target).
+        // Inputs, grouped into samples (a plain batch is one sample with no name and no target); each
+        // slide (a tiled or pyramidal file, or an image over the field size limit) is a sample of its own.
+        let fieldTarget = targetCells ?? 5000
         var samples: [AnalysisRun.Sample] = []
-        if let root = samplesRoot {
-            for folder in try sampleFolders(root) {
-                samples.append(.init(name: (folder as NSString).lastPathComponent, paths: try expandInputs([folder]), target: targetCells))
+        func add(_ paths: [String], name: String, target: Int?) {
+            let slides = paths.filter(isSlide)
+            let fields = paths.filter { !slides.contains($0) }
+            if !fields.isEmpty { samples.append(.init(name: name, paths: fields, target: target)) }
+            for slide in slides {
+                samples.append(.init(name: ((slide as NSString).lastPathComponent as NSString).deletingPathExtension, slide: slide, target: targetCells))
             }
+        }
+        if let root = samplesRoot {
+            for folder in try sampleFolders(root) { add(try expandInputs([folder]), name: (folder as NSString).lastPathComponent, target: fieldTarget) }
         } else {
-            samples.append(.init(name: sample ?? "", paths: try expandInputs(images), target: sample == nil ? nil : targetCells))
+            add(try expandInputs(images), name: sample ?? "", target: sample == nil ? nil : fieldTarget)
         }
         let classifier = try classification.load()
         let modelName = classifier == nil ? nil
@@ -107,9 +116,9 @@ struct Analyze: ParsableCommand {
         }
         let paths = samples.flatMap(\.paths)
         let settings = AnalysisReport.Settings(model: modelName, threshold: classifier == nil ? nil : decision,
-                                               cellDiameter: cellDiameter, targetCells: samplesRoot != nil || sample != nil ? targetCells : nil,
+                                               cellDiameter: cellDiameter, targetCells: samplesRoot != nil || sample != nil ? fieldTarget : targetCells,
                                                redCellsPerMicrolitre: redCellsPerMicrolitre)
-        let sink = ReportFolder(folder: folder, crops: cropFolder, paths: paths, settings: settings, version: smearVersion,
+        let sink = try ReportFolder(folder: folder, crops: cropFolder, paths: paths, settings: settings, version: smearVersion,
                                 classified: classifier != nil)
         let progress = Progress(enabled: paths.count > 1)
         let run = AnalysisRun(samples: samples, analyzer: analyzer, threads: threads, heatmaps: heatmaps,
@@ -121,6 +130,15 @@ struct Analyze: ParsableCommand {
         if self.json { FileHandle.standardOutput.write(try report.json()) }
         FileHandle.standardError.write(Data(summary(report).utf8))
         if !result.failures.isEmpty { throw ExitCode(1) }
+    }
+
+    /// Whether `path` is analysed as a slide (`Slide.isSlide`): a tiled or pyramidal file, or a TIFF
+    /// over the field size limit. A PNG or JPEG over the limit cannot be read region by region; it
+    /// stays a field, which the size limit refuses with one line.
+    func isSlide(_ path: String) -> Bool {
+        guard Slide.isSlide(path: path) else { return false }
+        let head = (FileHandle(forReadingAtPath: path).flatMap { try? $0.read(upToCount: 8) }).map { [UInt8]($0) } ?? []
+        return ImageCodecs.detectFormat(head) != .png && ImageCodecs.detectFormat(head) != .jpeg
     }
 
     /// Whether two paths name the same folder (once both exist).

@@ -21,6 +21,7 @@ import Testing
             case .fieldAnalysed(let a):
                 events.withLock { $0.append("field \(a.field.name)") }
                 if let error = fail(a.field.name) { throw error }
+            case .tileAnalysed(let t): events.withLock { $0.append("tile \(t.tile.index)") }
             case .failed(let f): events.withLock { $0.append("failed \((f.path as NSString).lastPathComponent) \(f.rejected == nil ? "-" : "qc")") }
             case .finished(let r): events.withLock { $0.append("finished \(r.fields.count) \(r.failures.count)") }
             }

@@ -16,7 +16,7 @@ import Testing
         let paths = [Self.fixture("fields/bccd/images/BloodImage_00006.jpg"), Self.fixture("not-smears/text.png"),
                      Self.fixture("corrupt/empty.tif")]
         let settings = AnalysisReport.Settings(model: nil, threshold: nil, cellDiameter: nil, targetCells: nil, redCellsPerMicrolitre: 5e6)
-        let folder = ReportFolder(folder: try OutputFolder(path: out), paths: paths, settings: settings, version: "test", classified: false)
+        let folder = try ReportFolder(folder: try OutputFolder(path: out), paths: paths, settings: settings, version: "test", classified: false)
         let collector = AnalysisCollector(settings: settings, version: "test", classified: false)
         let result = try AnalysisRun(samples: [.init(name: "", paths: paths, target: nil)], analyzer: FieldAnalyzer(), threads: 2)
             .run([collector, folder])

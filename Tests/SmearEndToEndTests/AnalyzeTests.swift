@@ -40,7 +40,7 @@ struct AnalyzeTests {
     @Test("report.json has the documented keys")
     func reportKeys() throws {
         let data = result.files["report.json"]
-        #expect(try jsonKeys(data) == ["tool", "settings", "images", "samples", "failures", "cells", "totals"])
+        #expect(try jsonKeys(data) == ["tool", "settings", "images", "slides", "samples", "failures", "cells", "totals"])
         #expect(try jsonKeys(data, "tool") == ["name", "version"])
         #expect(try jsonKeys(data, "settings") == ["model", "threshold", "cell_diameter", "target_cells", "red_cells_per_microlitre"])
         #expect(try jsonKeys(data, "images") == ["file", "sample", "width", "height", "cells_counted", "parasitized",

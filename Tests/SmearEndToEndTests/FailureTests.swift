@@ -146,9 +146,9 @@ struct FailureTests {
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
         let cases: [(String, String)] = [
             (folder.appendingPathComponent("no-such.jpg").path, "no such file or folder"),
-            (empty, "no PNG, JPEG or TIFF images in this folder"),
+            (empty, "no PNG, JPEG, TIFF or slide images in this folder"),
             // Holds cells.csv and images/, but no image directly.
-            (Fixture.fields + "/bccd", "no PNG, JPEG or TIFF images in this folder"),
+            (Fixture.fields + "/bccd", "no PNG, JPEG, TIFF or slide images in this folder"),
         ]
         for (input, message) in cases {
             let out = folder.appendingPathComponent("out").path

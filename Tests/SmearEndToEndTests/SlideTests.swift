@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+
+/// `smear analyze` on a slide: a pyramidal tiled BigTIFF built from the two IML fixture fields
+/// (`smear-bench make-slide`, 2 × 2 fields), analysed in tiles.
+@Suite("smear analyze on a slide")
+struct SlideTests {
+    /// The `smear-bench` executable beside `smear`.
+    static var bench: String? {
+        smearBinary.map { (($0 as NSString).deletingLastPathComponent as NSString).appendingPathComponent("smear-bench") }
+    }
+
+    /// Runs `smear-bench` with `arguments` (from the package root); its exit status.
+    static func runBench(_ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(bench))
+        process.arguments = arguments
+        process.currentDirectoryURL = packageRoot
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    @Test("a slide is counted in tiles: each cell once, cells.csv and GeoJSON in slide coordinates, a quality map")
+    func slideInTiles() throws {
+        let folder = makeTemporaryFolder()
+        defer { removeTemporaryFolder(folder) }
+        let slide = folder.appendingPathComponent("slide/smear-test.tiff").path
+        #expect(try Self.runBench(["make-slide", Fixture.images("iml-malaria"), "--truth", Fixture.truth("iml-malaria"),
+                                   "--width", "2560", "--height", "1920", "--out", slide]) == 0)
+        let out = folder.appendingPathComponent("out")
+        let run = smear(["analyze", slide, "--out", out.path, "--no-classify"])
+        #expect(run.status == 0, "\(run)")
+        let json = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any])
+        #expect((json["images"] as? [Any])?.isEmpty == true)
+        let slides = try #require(json["slides"] as? [[String: Any]])
+        #expect(slides.count == 1)
+        let s = slides[0]
+        #expect(s["width"] as? Int == 2560 && s["height"] as? Int == 1920)
+        #expect(s["cell_diameter_source"] as? String == "estimated")
+        let tiles = try #require(s["tiles"] as? [[String: Any]])
+        #expect(tiles.count == s["tiles_total"] as? Int && tiles.count > 1)
+        let counted = try #require(s["cells_counted"] as? Int)
+        #expect(counted == tiles.filter { $0["counted"] as? Bool == true }.reduce(0) { $0 + ($1["cells_counted"] as! Int) })
+
+        // cells.csv: the slide's objects in slide coordinates, ids unique across the slide, no cell twice.
+        let rows = parseCSV(try String(contentsOf: out.appendingPathComponent("cells.csv"), encoding: .utf8)).dropFirst()
+        #expect(rows.allSatisfy { $0[0] == slide })
+        let ids = rows.map { Int($0[1])! }
+        #expect(Set(ids).count == ids.count)
+        let boxes = rows.filter { $0[9] == "counted" }.map { r in (x: Double(r[2])!, y: Double(r[3])!, w: Double(r[4])!, h: Double(r[5])!) }
+        #expect(boxes.count >= counted)   // cells of tiles not counted are listed too
+        var duplicates = 0
+        for i in boxes.indices {
+            for j in boxes.indices where j > i {
+                let a = boxes[i], b = boxes[j]
+                let iw = max(0, min(a.x + a.w, b.x + b.w) - max(a.x, b.x)), ih = max(0, min(a.y + a.h, b.y + b.h) - max(a.y, b.y))
+                if iw * ih >= 0.5 * (a.w * a.h + b.w * b.h - iw * ih) { duplicates += 1 }
+            }
+        }
+        #expect(duplicates == 0)
+        // The four fields' counts add up to about the slide's (the slide's cells cut by a field's edge are
+        // border cells, as in the fields themselves).
+        let fields = smear(["analyze", Fixture.images("iml-malaria"), "--out", folder.appendingPathComponent("fields").path, "--no-classify"])
+        let perField = try Report.decode(try? Data(contentsOf: folder.appendingPathComponent("fields/report.json"))).totals.cellsCounted
+        #expect(fields.status == 0)
+        #expect(abs(Double(counted) / Double(2 * perField) - 1) < 0.1, "\(counted) on the slide, 2 × \(perField) in its fields")
+
+        // The GeoJSON: QuPath's import shape, one feature per object, polygons closed, in the slide.
+        let geojsonPath = try #require(s["geojson"] as? String)
+        let geo = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent(geojsonPath))) as? [String: Any])
+        #expect(geo["type"] as? String == "FeatureCollection")
+        let features = try #require(geo["features"] as? [[String: Any]])
+        #expect(features.count == rows.count)
+        for feature in features {
+            let properties = try #require(feature["properties"] as? [String: Any])
+            #expect(properties["objectType"] as? String == "detection")
+            let classification = try #require(properties["classification"] as? [String: Any])
+            #expect(["Red cell", "Border", "Leukocyte", "Debris"].contains(classification["name"] as? String ?? ""))
+            #expect((classification["color"] as? [Int])?.count == 3)
+            #expect((properties["measurements"] as? [String: Any])?["area"] is Int)
+            let geometry = try #require(feature["geometry"] as? [String: Any])
+            #expect(geometry["type"] as? String == "Polygon")
+            let ring = try #require((geometry["coordinates"] as? [[[Double]]])?.first)
+            #expect(ring.count >= 4 && ring.first! == ring.last!)
+            #expect(ring.allSatisfy { $0[0] >= 0 && $0[1] >= 0 && $0[0] <= 2560 && $0[1] <= 1920 })
+        }
+        let map = try #require(s["quality_map"] as? String)
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(map).path))
+        let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("quality-map.png"))
+    }
+
+    @Test("a slide that cannot be read fails with one line naming it")
+    func unreadableSlide() throws {
+        let folder = makeTemporaryFolder()
+        defer { removeTemporaryFolder(folder) }
+        let run = smear(["analyze", "fixtures/slides/unreadable.svs", "--out", folder.appendingPathComponent("out").path])
+        #expect(run.status == 1, "\(run)")
+        let errors = run.stderrLines.filter { $0.hasPrefix("smear: ") }
+        #expect(errors.count == 1 && errors[0].hasPrefix("smear: unreadable.svs: "), "\(run)")
+    }
+}
