@@ -206,7 +206,11 @@ struct AnalyzeTests {
         for (k, line) in lines.prefix(n).enumerated() {
             let prefix = "[\(k + 1)/\(n)] "
             #expect(line.hasPrefix(prefix), "\(line)")
-            seen.append(String(line.dropFirst(prefix.count)))
+            // "NAME" or, between the first and the last, "NAME, M:SS left".
+            let rest = line.dropFirst(prefix.count)
+            let name = rest.range(of: ", ").map { String(rest[..<$0.lowerBound]) } ?? String(rest)
+            if k > 0 && k < n - 1 { #expect(rest.range(of: #", \d+:\d\d left$"#, options: .regularExpression) != nil, "\(line)") }
+            seen.append(name)
         }
         #expect(seen.sorted() == analyzedFiles.map { ($0 as NSString).lastPathComponent }.sorted())
         #expect(Array(lines[n...]) == batchSummary(report, fields: n, out: result.out))
