@@ -39,11 +39,15 @@ public struct SegmentationError: Error, CustomStringConvertible, Sendable {
 ///
 /// 1. stain absorbance relative to the local background (`Absorbance`), green channel;
 /// 2. Otsu threshold, hole filling (central pallor), opening;
-/// 3. Euclidean distance transform; one marker per extended maximum deeper than `splitDepth · r`;
-/// 4. marker-controlled watershed to split touching cells; fragments merged back;
-/// 5. leukocytes: large blobs of high red-channel absorbance (nuclei) and the objects around them;
-/// 6. debris: objects far smaller than a cell; border: objects touching the image edge or a
-///    stitching seam (`Seams`).
+/// 3. circle voting (`findCircleCentres`): one marker per cell centre in the foreground; a strongly
+///    voted centre outside it adds a pale or ring-shaped cell to the foreground;
+/// 4. in foreground components that no centre explains, Euclidean distance transform and one marker
+///    per extended maximum deeper than `splitDepth · r`;
+/// 5. marker-controlled watershed to split touching cells; fragments and cells cut in two merged back
+///    (`mergeFragments`, `mergeSplitCells`);
+/// 6. debris: objects far smaller or thinner than a cell; border: objects touching the image edge;
+/// 7. leukocytes: large blobs of high red-channel absorbance (nuclei) and the objects around them;
+/// 8. masks mapped back to full resolution; objects cut by a stitching seam (`Seams`) are border too.
 ///
 /// Cost: about ten passes over the field at the working scale (shrunk by the integer factor
 /// ⌊diameter / 16⌋: a 1280×960 field whose cells are ~60 px across is segmented at about 430×320).
@@ -132,6 +136,8 @@ public struct CellSegmenter: Sendable {
     struct WorkingLabels {
         var labels: LabelImage
         var status: [ObjectStatus]   // indexed by label; [0] unused
+        /// `RegionProperties` of `labels`, with the red, green and blue absorbance as planes 0, 1, 2.
+        var regions: RegionProperties
         /// `outlineMeasures` of the counted objects.
         var outline: (contrast: Double?, backgroundTexture: Double?)
         /// `stainRatios` of the counted objects (nil without any).
@@ -140,16 +146,6 @@ public struct CellSegmenter: Sendable {
         /// Maps labels back to the input resolution as `DetectedObject`s, ids in reading order.
         func objects(factor: Int, fullWidth: Int, fullHeight: Int, diameter: Double) -> [DetectedObject] {
             let w = labels.width, h = labels.height
-            var x0 = [Int](repeating: .max, count: labels.count + 1), y0 = x0
-            var x1 = [Int](repeating: -1, count: labels.count + 1), y1 = x1
-            for y in 0..<h {
-                for x in 0..<w {
-                    let l = Int(labels.labels[y * w + x])
-                    guard l != 0 else { continue }
-                    x0[l] = min(x0[l], x); x1[l] = max(x1[l], x)
-                    y0[l] = min(y0[l], y); y1[l] = max(y1[l], y)
-                }
-            }
             // Working-grid coordinates of each full-resolution column and row: the cell to the
             // upper left and the interpolation weight.
             func grid(_ n: Int) -> ([Int], [Float]) {
@@ -163,9 +159,10 @@ public struct CellSegmenter: Sendable {
             }
             let (col0, colT) = grid(fullWidth), (row0, rowT) = grid(fullHeight)
             var result: [DetectedObject] = []
-            for l in 1...max(1, labels.count) where l <= labels.count && x1[l] >= 0 {
-                let fx0 = x0[l] * factor, fy0 = y0[l] * factor
-                let fx1 = min(fullWidth, (x1[l] + 1) * factor), fy1 = min(fullHeight, (y1[l] + 1) * factor)
+            for l in 1..<(labels.count + 1) where regions[l].area > 0 {
+                let box = regions[l]
+                let fx0 = box.x0 * factor, fy0 = box.y0 * factor
+                let fx1 = min(fullWidth, (box.x1 + 1) * factor), fy1 = min(fullHeight, (box.y1 + 1) * factor)
                 // Each full-resolution pixel takes the bilinearly interpolated membership of the
                 // working pixels around it (≥ ½ is in), so outlines are smooth rather than blocky.
                 var mask = BinaryImage(width: fx1 - fx0, height: fy1 - fy0)
@@ -268,12 +265,14 @@ public struct CellSegmenter: Sendable {
         // Markers for foreground components no circle explains (odd-shaped cells): the maxima of
         // their distance map, computed within each such component's bounding box.
         let components = connectedComponents(mask)
+        let componentRegions = RegionProperties(components)
         var explained = [Bool](repeating: false, count: components.count + 1)
         for s in seeds { explained[Int(components.labels[s.y * w + s.x])] = true }
-        for box in boundingBoxes(components) where !explained[box.label] && Double(box.area) >= parameters.minCellArea * cellArea {
-            let bw = box.x1 - box.x0 + 1, bh = box.y1 - box.y0 + 1
+        for l in 1..<(components.count + 1) where !explained[l] && Double(componentRegions[l].area) >= parameters.minCellArea * cellArea {
+            let box = componentRegions[l]
+            let bw = box.width, bh = box.height
             let squared = squaredDistanceTransform(width: bw, height: bh) {
-                components.labels[(box.y0 + $0 / bw) * w + box.x0 + $0 % bw] != Int32(box.label)
+                components.labels[(box.y0 + $0 / bw) * w + box.x0 + $0 % bw] != Int32(l)
             }
             let distance = Plane(width: bw, height: bh, values: squared.values.map { $0.squareRoot() })
             let maxima = extendedMaxima(distance, h: Float(max(0.7, parameters.splitDepth * r)), floor: Float(0.3 * r))
@@ -306,33 +305,18 @@ public struct CellSegmenter: Sendable {
 
         // Statuses. Debris: smaller than `minCellArea` cell, or thinner than 0.35 radius (thickness
         // 2·area/perimeter is the radius for a disc, the width for a strip: fibres, scale bars).
-        var area = [Int](repeating: 0, count: labels.count + 1)
-        var perimeter = area
-        var touchesBorder = [Bool](repeating: false, count: labels.count + 1)
-        for y in 0..<h {
-            for x in 0..<w {
-                let i = y * w + x
-                let l = labels.labels[i]
-                guard l != 0 else { continue }
-                area[Int(l)] += 1
-                if x == 0 || y == 0 || x == w - 1 || y == h - 1 {
-                    touchesBorder[Int(l)] = true
-                    perimeter[Int(l)] += 1
-                } else if labels.labels[i - 1] != l || labels.labels[i + 1] != l || labels.labels[i - w] != l || labels.labels[i + w] != l {
-                    perimeter[Int(l)] += 1
-                }
-            }
-        }
+        let regions = RegionProperties(labels)
         var status = [ObjectStatus](repeating: .counted, count: labels.count + 1)
         for l in 1..<(labels.count + 1) {
-            let thickness = 2 * Double(area[l]) / Double(max(1, perimeter[l]))
-            if Double(area[l]) < parameters.minCellArea * cellArea || thickness < 0.35 * r { status[l] = .debris }
-            if touchesBorder[l] { status[l] = .border }
+            let thickness = 2 * Double(regions[l].area) / Double(max(1, regions[l].boundaryPixels))
+            if Double(regions[l].area) < parameters.minCellArea * cellArea || thickness < 0.35 * r { status[l] = .debris }
+            if regions[l].touchesBorder { status[l] = .border }
         }
-        markLeukocytes(&labels, &status, absorbance: absorbance, mask: mask, radius: r)
-        return WorkingLabels(labels: labels, status: status,
+        markLeukocytes(&labels, &status, objects: regions, absorbance: absorbance, mask: mask, radius: r)
+        let final = RegionProperties(labels, intensity: [absorbance.red, absorbance.green, absorbance.blue])
+        return WorkingLabels(labels: labels, status: status, regions: final,
                              outline: outlineMeasures(labels, status: status, absorbance: absorbance.green),
-                             stain: stainRatios(labels, status: status, absorbance: absorbance))
+                             stain: stainRatios(final, status: status))
     }
 
     /// Marks as leukocytes the objects around nuclei: connected blobs of pixels whose red-channel
@@ -342,9 +326,10 @@ public struct CellSegmenter: Sendable {
     /// removes parasite-sized specks (lobes less than a diameter apart counting as one nucleus).
     /// Objects centred within 0.8 diameters of a nucleus, lying mostly within 0.35 diameters of it,
     /// or holding 30% of it become one leukocyte object (also when it touches the border: a
-    /// leukocyte is never counted, and naming it is more useful).
-    func markLeukocytes(_ labels: inout LabelImage, _ status: inout [ObjectStatus], absorbance: Absorbance,
-                        mask: BinaryImage, radius r: Double) {
+    /// leukocyte is never counted, and naming it is more useful). `objects` are the
+    /// `RegionProperties` of `labels`.
+    func markLeukocytes(_ labels: inout LabelImage, _ status: inout [ObjectStatus], objects: RegionProperties,
+                        absorbance: Absorbance, mask: BinaryImage, radius r: Double) {
         let w = labels.width, h = labels.height, n = w * h
         let red = absorbance.red, green = absorbance.green, blue = absorbance.blue
         // Hue: blue absorbance relative to green, low for blue-purple nuclei.
@@ -361,59 +346,51 @@ public struct CellSegmenter: Sendable {
         nucleus = open(nucleus, radius: Float(max(1, 0.1 * r)))
         let blobs = connectedComponents(nucleus)
         guard blobs.count > 0 else { return }
-        // Each blob's area and centre; blobs less than a diameter apart are lobes of one nucleus.
-        var area = [Double](repeating: 0, count: blobs.count + 1), sx = area, sy = area
-        for i in 0..<n where blobs.labels[i] != 0 {
-            let b = Int(blobs.labels[i])
-            area[b] += 1; sx[b] += Double(i % w); sy[b] += Double(i / w)
-        }
-        var group = Array(0...blobs.count)
-        func root(_ g: [Int], _ l: Int) -> Int { var r = l; while g[r] != r { r = g[r] }; return r }
+        // Blobs whose centres are less than a diameter apart are lobes of one nucleus.
+        let blobRegions = RegionProperties(blobs)
+        var lobes = DisjointSets(count: blobs.count + 1)
         let diameter = 2 * r
-        for a in 1...blobs.count where area[a] > 0 {
-            for b in (a + 1)..<(blobs.count + 1) where area[b] > 0 {
-                let dx = sx[a] / area[a] - sx[b] / area[b], dy = sy[a] / area[a] - sy[b] / area[b]
-                if dx * dx + dy * dy < diameter * diameter {
-                    let ra = root(group, a), rb = root(group, b)
-                    if ra != rb { group[max(ra, rb)] = min(ra, rb) }
-                }
+        for a in 1...blobs.count where blobRegions[a].area > 0 {
+            for b in (a + 1)..<(blobs.count + 1) where blobRegions[b].area > 0 {
+                let dx = blobRegions[a].centroidX - blobRegions[b].centroidX
+                let dy = blobRegions[a].centroidY - blobRegions[b].centroidY
+                if dx * dx + dy * dy < diameter * diameter { lobes.union(a, b) }
             }
         }
+        // Each blob pixel labelled by its group of lobes (the group's smallest blob label).
+        var groups = blobs
+        for i in 0..<n where groups.labels[i] != 0 { groups.labels[i] = Int32(lobes.find(Int(groups.labels[i]))) }
+        let groupRegions = RegionProperties(groups)
         // Nuclei: groups with at least a quarter of a red cell's area of nucleus pixels.
         let cellArea = Double.pi * r * r
-        var nucleusArea = [Double](repeating: 0, count: blobs.count + 1), nx = nucleusArea, ny = nucleusArea
-        for b in 1...blobs.count { let g = root(group, b); nucleusArea[g] += area[b]; nx[g] += sx[b]; ny[g] += sy[b] }
-        let nuclei = (1...blobs.count).filter { root(group, $0) == $0 && nucleusArea[$0] >= cellArea / 4 }
+        let nuclei = (1...blobs.count).filter { Double(groupRegions[$0].area) >= cellArea / 4 }
         guard !nuclei.isEmpty else { return }
         // An object joins a nucleus's leukocyte when its centre lies within 0.8 diameters of the
         // nucleus's centre, when 40% of it lies within 0.35 diameters of the nucleus's pixels (lobes
         // and cytoplasm; a red cell beside the leukocyte is centred further out and only touches
         // that zone), or when it holds 30% of the nucleus's pixels.
-        var nucleusLabels = LabelImage(width: w, height: h, labels: [Int32](repeating: 0, count: n), count: blobs.count)
-        for i in 0..<n where blobs.labels[i] != 0 {
-            let g = root(group, Int(blobs.labels[i]))
-            if nuclei.contains(g) { nucleusLabels.labels[i] = Int32(g) }
-        }
+        var isNucleus = [Bool](repeating: false, count: blobs.count + 1)
+        for g in nuclei { isNucleus[g] = true }
+        var nucleusLabels = groups
+        for i in 0..<n where !isNucleus[Int(nucleusLabels.labels[i])] { nucleusLabels.labels[i] = 0 }
         let toNucleus = squaredDistanceTransform(width: w, height: h) { nucleusLabels.labels[$0] != 0 }
         let reach = Float(0.49 * diameter * diameter / 4)
         let zones = watershed(elevation: toNucleus, markers: nucleusLabels,
                               mask: BinaryImage(width: w, height: h, bits: toNucleus.values.map { $0 <= reach ? 1 : 0 }))
-        var objectArea = [Double](repeating: 0, count: labels.count + 1), ox = objectArea, oy = objectArea
         var onNucleus: [Int: Double] = [:], inZone: [Int: Double] = [:]   // key: label · (blobs + 1) + group
         for i in 0..<n {
             let l = Int(labels.labels[i])
             guard l != 0 else { continue }
-            objectArea[l] += 1; ox[l] += Double(i % w); oy[l] += Double(i / w)
             if nucleusLabels.labels[i] != 0 { onNucleus[l * (blobs.count + 1) + Int(nucleusLabels.labels[i]), default: 0] += 1 }
             if zones.labels[i] != 0 { inZone[l * (blobs.count + 1) + Int(zones.labels[i]), default: 0] += 1 }
         }
         var owner = [Int](repeating: 0, count: labels.count + 1)   // the nucleus group an object joins
-        for l in 1..<(labels.count + 1) where objectArea[l] > 0 {
+        for l in 1..<(labels.count + 1) where objects[l].area > 0 {
             for g in nuclei {
-                let dx = ox[l] / objectArea[l] - nx[g] / nucleusArea[g], dy = oy[l] / objectArea[l] - ny[g] / nucleusArea[g]
+                let dx = objects[l].centroidX - groupRegions[g].centroidX, dy = objects[l].centroidY - groupRegions[g].centroidY
                 let key = l * (blobs.count + 1) + g
-                if dx * dx + dy * dy < 0.64 * diameter * diameter || (inZone[key] ?? 0) >= 0.4 * objectArea[l]
-                    || (onNucleus[key] ?? 0) >= 0.3 * nucleusArea[g] {
+                if dx * dx + dy * dy < 0.64 * diameter * diameter || (inZone[key] ?? 0) >= 0.4 * Double(objects[l].area)
+                    || (onNucleus[key] ?? 0) >= 0.3 * Double(groupRegions[g].area) {
                     owner[l] = g
                     break
                 }
@@ -429,8 +406,8 @@ public struct CellSegmenter: Sendable {
             let l = Int(labels.labels[i])
             if l != 0 {
                 if owner[l] != 0 { labels.labels[i] = first[owner[l]] }
-            } else if blobs.labels[i] != 0 {
-                let g = root(group, Int(blobs.labels[i]))
+            } else if groups.labels[i] != 0 {
+                let g = Int(groups.labels[i])
                 if first[g] != 0 { labels.labels[i] = first[g] }
             }
         }
@@ -449,41 +426,28 @@ func forEachPixel(inDiscAt cx: Int, _ cy: Int, radius: Double, width: Int, heigh
     }
 }
 
-/// The bounding box and area of each label of a label image (labels 1…count, in order; a label
-/// with no pixels has area 0).
-func boundingBoxes(_ labels: LabelImage) -> [(label: Int, x0: Int, y0: Int, x1: Int, y1: Int, area: Int)] {
-    var boxes = (0...labels.count).map { (label: $0, x0: Int.max, y0: Int.max, x1: -1, y1: -1, area: 0) }
-    for y in 0..<labels.height {
-        for x in 0..<labels.width {
-            let l = Int(labels.labels[y * labels.width + x])
-            guard l != 0 else { continue }
-            boxes[l].x0 = min(boxes[l].x0, x); boxes[l].x1 = max(boxes[l].x1, x)
-            boxes[l].y0 = min(boxes[l].y0, y); boxes[l].y1 = max(boxes[l].y1, y)
-            boxes[l].area += 1
-        }
-    }
-    return Array(boxes.dropFirst().filter { $0.area > 0 })
-}
-
 /// How sharply the counted objects stand out: for each counted object, the mean gradient magnitude
-/// on its outline (object pixels with a 4-neighbour outside it, taking the strongest magnitude
-/// within one pixel) over the mean magnitude inside it, the median over objects (`contrast`); and
-/// the mean magnitude over the background (pixels whose 4-neighbours are all outside every object)
-/// over the mean on all counted outlines (`backgroundTexture`). A cell's outline is an edge much
-/// stronger than its inside (contrast 2 and more) and than the glass around it (texture well under
-/// 1); a region cut out of smooth shading has about the same gradient everywhere (contrast near 1),
-/// and a photograph of a scene has texture between its objects. Cost: one gradient and one pass.
+/// on its outline (its `Region.boundaryPixels`, taking the strongest magnitude within one pixel) over
+/// the mean magnitude inside it (its other pixels), the median over objects (`contrast`); and the
+/// mean magnitude over the background (label-0 pixels off the image edge whose 4-neighbours are all
+/// label 0) over the mean on all counted outlines (`backgroundTexture`). A cell's outline is an edge
+/// much stronger than its inside (contrast 2 and more) and than the glass around it (texture well
+/// under 1); a region cut out of smooth shading has about the same gradient everywhere (contrast
+/// near 1), and a photograph of a scene has texture between its objects. Cost: one gradient, one
+/// pass and a `RegionProperties` of two planes.
 func outlineMeasures(_ labels: LabelImage, status: [ObjectStatus], absorbance: Plane) -> (contrast: Double?, backgroundTexture: Double?) {
     let w = labels.width, h = labels.height
     let magnitude = Gradient(absorbance).magnitude.values
-    var outline = [Double](repeating: 0, count: labels.count + 1), outlineCount = [Int](repeating: 0, count: labels.count + 1)
-    var inside = outline, insideCount = outlineCount
+    // The counted objects' gradient in two planes, 0 elsewhere: on outline pixels the strongest
+    // magnitude within one pixel, on the other pixels the magnitude.
+    var onOutline = Plane(width: w, height: h), inside = Plane(width: w, height: h)
     var background = 0.0, backgroundCount = 0
-    for y in 1..<max(1, h - 1) {
-        for x in 1..<max(1, w - 1) {
+    for y in 0..<h {
+        for x in 0..<w {
             let i = y * w + x
             let l = labels.labels[i]
-            let edge = labels.labels[i - 1] != l || labels.labels[i + 1] != l || labels.labels[i - w] != l || labels.labels[i + w] != l
+            let edge = x == 0 || y == 0 || x == w - 1 || y == h - 1
+                || labels.labels[i - 1] != l || labels.labels[i + 1] != l || labels.labels[i - w] != l || labels.labels[i + w] != l
             if l == 0 {
                 if !edge { background += Double(magnitude[i]); backgroundCount += 1 }
                 continue
@@ -491,19 +455,29 @@ func outlineMeasures(_ labels: LabelImage, status: [ObjectStatus], absorbance: P
             guard status[Int(l)] == .counted else { continue }
             if edge {
                 var strongest: Float = 0
-                for dy in -1...1 { for dx in -1...1 { strongest = max(strongest, magnitude[i + dy * w + dx]) } }
-                outline[Int(l)] += Double(strongest)
-                outlineCount[Int(l)] += 1
+                for ny in max(0, y - 1)...min(h - 1, y + 1) {
+                    for nx in max(0, x - 1)...min(w - 1, x + 1) { strongest = max(strongest, magnitude[ny * w + nx]) }
+                }
+                onOutline.values[i] = strongest
             } else {
-                inside[Int(l)] += Double(magnitude[i])
-                insideCount[Int(l)] += 1
+                inside.values[i] = magnitude[i]
             }
         }
     }
-    let ratios = (1..<(labels.count + 1)).filter { outlineCount[$0] > 0 && insideCount[$0] > 0 }.map {
-        (outline[$0] / Double(outlineCount[$0])) / max(1e-6, inside[$0] / Double(insideCount[$0]))
-    }.sorted()
-    let outlineMean = outline.reduce(0, +) / Double(max(1, outlineCount.reduce(0, +)))
+    let regions = RegionProperties(labels, intensity: [onOutline, inside])
+    var outline = 0.0, outlineCount = 0
+    var ratios: [Double] = []
+    for l in 1..<(labels.count + 1) where status[l] == .counted {
+        let outlinePixels = regions[l].boundaryPixels, insidePixels = regions[l].area - outlinePixels
+        outline += regions.intensitySum(l, plane: 0)
+        outlineCount += outlinePixels
+        if outlinePixels > 0 && insidePixels > 0 {
+            ratios.append((regions.intensitySum(l, plane: 0) / Double(outlinePixels))
+                          / max(1e-6, regions.intensitySum(l, plane: 1) / Double(insidePixels)))
+        }
+    }
+    ratios.sort()
+    let outlineMean = outline / Double(max(1, outlineCount))
     let texture = backgroundCount > 0 && outlineMean > 0 ? (background / Double(backgroundCount)) / outlineMean : nil
     return (ratios.isEmpty ? nil : ratios[ratios.count / 2], texture)
 }
@@ -512,19 +486,14 @@ func outlineMeasures(_ labels: LabelImage, status: [ObjectStatus], absorbance: P
 /// absorbance; the medians over objects. Giemsa-stained red cells absorb mostly green light (they
 /// look pink): red/green is about 0.2–0.5. Black ink, grey photographs and other achromatic
 /// objects absorb all channels alike (ratios near 1); other stains shift them. Objects whose mean
-/// green absorbance is under 0.02 are left out (nothing to divide by). Cost: one pass.
-func stainRatios(_ labels: LabelImage, status: [ObjectStatus], absorbance: Absorbance) -> StainRatios? {
-    var red = [Double](repeating: 0, count: labels.count + 1), green = red, blue = red, pixels = red
-    for i in 0..<labels.labels.count {
-        let l = Int(labels.labels[i])
-        guard l != 0, status[l] == .counted else { continue }
-        red[l] += Double(absorbance.red.values[i])
-        green[l] += Double(absorbance.green.values[i])
-        blue[l] += Double(absorbance.blue.values[i])
-        pixels[l] += 1
+/// green absorbance is under 0.02 are left out (nothing to divide by). `regions`: of the objects'
+/// labels, with the red, green and blue absorbance as planes 0, 1, 2. Cost: O(labels).
+func stainRatios(_ regions: RegionProperties, status: [ObjectStatus]) -> StainRatios? {
+    let objects = (1..<(regions.count + 1)).filter {
+        status[$0] == .counted && regions[$0].area > 0 && regions.intensitySum($0, plane: 1) / Double(regions[$0].area) >= 0.02
     }
-    let objects = (1..<(labels.count + 1)).filter { pixels[$0] > 0 && green[$0] / pixels[$0] >= 0.02 }
     guard !objects.isEmpty else { return nil }
-    let redRatios = objects.map { red[$0] / green[$0] }.sorted(), blueRatios = objects.map { blue[$0] / green[$0] }.sorted()
+    let redRatios = objects.map { regions.intensitySum($0, plane: 0) / regions.intensitySum($0, plane: 1) }.sorted()
+    let blueRatios = objects.map { regions.intensitySum($0, plane: 2) / regions.intensitySum($0, plane: 1) }.sorted()
     return StainRatios(redToGreen: redRatios[redRatios.count / 2], blueToGreen: blueRatios[blueRatios.count / 2])
 }

@@ -16,70 +16,40 @@ public struct LabelImage: Sendable, Equatable {
 
 /// Labels the connected components of `image` (8-connectivity by default, else 4).
 ///
-/// Two passes over the image with a union–find table of provisional labels, then a renumbering so
-/// labels follow raster order of first appearance — the same labels `connectedComponentsReference`
-/// gives. Cost: O(width · height · α).
+/// One pass giving each pixel a provisional label, joining the labels of touching pixels in
+/// `DisjointSets`, then a renumbering so labels follow raster order of first appearance — the same
+/// labels `connectedComponentsReference` gives. Cost: O(width · height · α).
 public func connectedComponents(_ image: BinaryImage, eightConnected: Bool = true) -> LabelImage {
     let w = image.width, h = image.height
-    var labels = [Int32](repeating: 0, count: w * h)
-    // Provisional labels are at most one per pixel (plus the unused 0).
-    var parent = [Int32](repeating: 0, count: w * h / 2 + 2)
-    var count: Int32 = 0
+    var labels = LabelImage(width: w, height: h, labels: [Int32](repeating: 0, count: w * h), count: 0)
+    // Provisional labels: at most one for every other pixel, plus the unused 0.
+    var sets = DisjointSets(capacity: w * h / 2 + 2)
+    sets.add()
+    // A pixel's label so far joined with a visited neighbour's label `n` (0: none).
+    @inline(__always) func join(_ label: Int32, _ n: Int32, _ sets: inout DisjointSets) -> Int32 {
+        n == 0 ? label : label == 0 ? n : Int32(sets.union(Int(label), Int(n)))
+    }
     image.bits.withUnsafeBufferPointer { bits in
-    labels.withUnsafeMutableBufferPointer { lab in
-    parent.withUnsafeMutableBufferPointer { parent in
-        @inline(__always) func find(_ x: Int32) -> Int32 {
-            var r = x
-            while parent[Int(r)] != r { r = parent[Int(r)] }
-            var c = x
-            while parent[Int(c)] != r { let n = parent[Int(c)]; parent[Int(c)] = r; c = n }
-            return r
-        }
-        @inline(__always) func union(_ a: Int32, _ b: Int32) -> Int32 {
-            let ra = find(a), rb = find(b)
-            if ra == rb { return ra }
-            if ra < rb { parent[Int(rb)] = ra; return ra }
-            parent[Int(ra)] = rb
-            return rb
-        }
-        var provisional: Int32 = 0
+    labels.labels.withUnsafeMutableBufferPointer { lab in
         for y in 0..<h {
             let row = y * w
             for x in 0..<w where bits[row + x] != 0 {
-                var label: Int32 = 0
-                @inline(__always) func join(_ n: Int32) {
-                    guard n != 0 else { return }
-                    label = label == 0 ? n : union(label, n)
-                }
-                if x > 0 { join(lab[row + x - 1]) }
+                var label: Int32 = x > 0 ? lab[row + x - 1] : 0
                 if y > 0 {
-                    join(lab[row - w + x])
+                    label = join(label, lab[row - w + x], &sets)
                     if eightConnected {
-                        if x > 0 { join(lab[row - w + x - 1]) }
-                        if x + 1 < w { join(lab[row - w + x + 1]) }
+                        if x > 0 { label = join(label, lab[row - w + x - 1], &sets) }
+                        if x + 1 < w { label = join(label, lab[row - w + x + 1], &sets) }
                     }
                 }
-                if label == 0 {
-                    provisional += 1
-                    label = provisional
-                    parent[Int(label)] = label
-                }
+                if label == 0 { label = Int32(sets.add()) }
                 lab[row + x] = label
             }
         }
-        // Flatten every provisional label to its root, then renumber the roots in order of first
-        // appearance; `final` holds the new number of each root.
-        if provisional > 0 { for l in 1...provisional { parent[Int(l)] = find(l) } }
-        var final = [Int32](repeating: 0, count: Int(provisional) + 1)
-        final.withUnsafeMutableBufferPointer { final in
-            for i in 0..<lab.count where lab[i] != 0 {
-                let root = Int(parent[Int(lab[i])])
-                if final[root] == 0 { count += 1; final[root] = count }
-                lab[i] = final[root]
-            }
-        }
-    }}}
-    return LabelImage(width: w, height: h, labels: labels, count: Int(count))
+    }}
+    labels.count = sets.count - 1
+    sets.relabel(&labels)
+    return labels
 }
 
 /// Plain reference for `connectedComponents`: breadth-first flood fill from each unlabelled pixel in

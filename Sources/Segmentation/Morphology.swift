@@ -84,25 +84,16 @@ public func close(_ mask: BinaryImage, radius: Float) -> BinaryImage {
 }
 
 /// Fills holes: background regions (4-connected) that do not touch the image border and have at
-/// most `maxArea` pixels become foreground. Cost: one labelling pass.
+/// most `maxArea` pixels become foreground. Cost: one labelling and one `RegionProperties`.
 public func fillHoles(_ mask: BinaryImage, maxArea: Int = .max) -> BinaryImage {
     let w = mask.width, h = mask.height
     let inverse = BinaryImage(width: w, height: h, bits: mask.bits.map { $0 == 0 ? 1 : 0 })
-    let regions = connectedComponents(inverse, eightConnected: false)
-    var area = [Int](repeating: 0, count: regions.count + 1)
-    var touchesBorder = [Bool](repeating: false, count: regions.count + 1)
-    for y in 0..<h {
-        for x in 0..<w {
-            let l = Int(regions.labels[y * w + x])
-            guard l != 0 else { continue }
-            area[l] += 1
-            if x == 0 || y == 0 || x == w - 1 || y == h - 1 { touchesBorder[l] = true }
-        }
-    }
+    let labels = connectedComponents(inverse, eightConnected: false)
+    let regions = RegionProperties(labels)
     var out = mask
     for i in 0..<(w * h) {
-        let l = Int(regions.labels[i])
-        if l != 0 && !touchesBorder[l] && area[l] <= maxArea { out.bits[i] = 1 }
+        let l = Int(labels.labels[i])
+        if l != 0 && !regions[l].touchesBorder && regions[l].area <= maxArea { out.bits[i] = 1 }
     }
     return out
 }

@@ -6,48 +6,28 @@
 /// `firstMergeable` (those grown from a seed) are never merged away; thin pieces (fibres, scratches)
 /// stay apart so they do not drag a cell into the border or into another cell.
 func mergeFragments(_ labels: LabelImage, minArea: Double, minThickness: Double, firstMergeable: Int = 1) -> LabelImage {
-    let w = labels.width, h = labels.height
     let stride = labels.count + 1
     let first = max(1, firstMergeable)
-    var area = [Int](repeating: 0, count: stride)
-    var perimeter = area
+    let regions = RegionProperties(labels)
     var neighbours = [[Int: Int]](repeating: [:], count: stride)   // shared boundary lengths
-    for y in 0..<h {
-        for x in 0..<w {
-            let a = Int(labels.labels[y * w + x])
-            guard a != 0 else { continue }
-            area[a] += 1
-            var edge = x == 0 || y == 0 || x == w - 1 || y == h - 1
-            for (nx, ny) in [(x + 1, y), (x, y + 1), (x - 1, y), (x, y - 1)] where nx >= 0 && ny >= 0 && nx < w && ny < h {
-                let b = Int(labels.labels[ny * w + nx])
-                if b != a { edge = true }
-                if a >= first && b != 0 && b != a { neighbours[a][b, default: 0] += 1 }
-            }
-            if edge { perimeter[a] += 1 }
-        }
+    for (pair, length) in regionContacts(labels) {
+        if pair.a >= first { neighbours[pair.a][pair.b] = length }
+        if pair.b >= first { neighbours[pair.b][pair.a] = length }
     }
-    var target = Array(0...labels.count)
     // Smallest fragments first, so a chain of fragments collapses into the big region.
     let small = (first..<stride).filter {
-        Double(area[$0]) < minArea && 2 * Double(area[$0]) >= minThickness * Double(max(1, perimeter[$0]))
-    }.sorted { area[$0] < area[$1] }
-    func root(_ l: Int) -> Int { var r = l; while target[r] != r { r = target[r] }; return r }
+        Double(regions[$0].area) < minArea && 2 * Double(regions[$0].area) >= minThickness * Double(max(1, regions[$0].boundaryPixels))
+    }.sorted { regions[$0].area < regions[$1].area }
+    var sets = DisjointSets(count: stride)
     for a in small {
         var best = 0, bestLength = 0
         for (b, length) in neighbours[a] where length > bestLength || (length == bestLength && b < best) {
             best = b; bestLength = length
         }
-        if best != 0 && root(best) != a { target[a] = root(best) }
+        if best != 0 { sets.union(a, best) }
     }
-    var renumber = [Int32](repeating: 0, count: stride)
-    var next: Int32 = 0
     var out = labels
-    for i in 0..<out.labels.count where out.labels[i] != 0 {
-        let r = root(Int(out.labels[i]))
-        if renumber[r] == 0 { next += 1; renumber[r] = next }
-        out.labels[i] = renumber[r]
-    }
-    out.count = Int(next)
+    sets.relabel(&out)
     return out
 }
 
@@ -55,61 +35,44 @@ func mergeFragments(_ labels: LabelImage, minArea: Double, minThickness: Double,
 /// than 1.3 times the median region area and nearly convex (area ≥ 0.9 of its convex hull), and they
 /// share at least `minContact` pixels of boundary. Two touching cells fail both tests (twice the
 /// area, a waist where they meet); a cell cut in two by a spurious centre passes them. Smallest
-/// unions are merged first. Cost: one pass plus O(rows) per candidate pair.
+/// unions are merged first; a region already merged away is not merged again (the region it joined
+/// may be, with its own area grown but its original outline for the hull). Cost: one pass plus
+/// O(box) per candidate pair.
 func mergeSplitCells(_ labels: LabelImage, minContact: Double) -> LabelImage {
-    let w = labels.width, h = labels.height
     let count = labels.count
     guard count > 1 else { return labels }
-    var area = [Int](repeating: 0, count: count + 1)
-    var rowMin = [[Int32]](repeating: [], count: count + 1), rowMax = rowMin
-    var top = [Int](repeating: .max, count: count + 1)
-    var shared: [Int: Int] = [:]
-    for y in 0..<h {
-        for x in 0..<w {
-            let a = Int(labels.labels[y * w + x])
-            guard a != 0 else { continue }
-            area[a] += 1
-            if top[a] == .max { top[a] = y }
-            let row = y - top[a]
-            while row >= rowMin[a].count { rowMin[a].append(.max); rowMax[a].append(.min) }   // rows may be skipped
-            rowMin[a][row] = min(rowMin[a][row], Int32(x)); rowMax[a][row] = max(rowMax[a][row], Int32(x))
-            if x + 1 < w {
-                let b = Int(labels.labels[y * w + x + 1])
-                if b != 0 && b != a { shared[min(a, b) * (count + 1) + max(a, b), default: 0] += 1 }
-            }
-            if y + 1 < h {
-                let b = Int(labels.labels[(y + 1) * w + x])
-                if b != 0 && b != a { shared[min(a, b) * (count + 1) + max(a, b), default: 0] += 1 }
-            }
-        }
-    }
+    let regions = RegionProperties(labels)
+    var area = (0...count).map { regions[$0].area }   // of each region and what it has absorbed
     let sortedAreas = area.dropFirst().filter { $0 > 0 }.sorted()
     let typical = Double(sortedAreas[sortedAreas.count / 2])
-    var target = Array(0...count)
-    func root(_ l: Int) -> Int { var r = l; while target[r] != r { r = target[r] }; return r }
-    let pairs = shared.filter { Double($0.value) >= minContact }.keys
-        .map { (a: $0 / (count + 1), b: $0 % (count + 1)) }
+    var sets = DisjointSets(count: count + 1)
+    let pairs = regionContacts(labels).filter { Double($0.value) >= minContact }.keys
         .sorted { (area[$0.a] + area[$0.b], $0.a, $0.b) < (area[$1.a] + area[$1.b], $1.a, $1.b) }
-    for (a, b) in pairs {
-        let ra = root(a), rb = root(b)
-        guard ra != rb, ra == a, rb == b else { continue }   // only pairs of original regions
+    for pair in pairs {
+        let a = pair.a, b = pair.b
+        guard sets.find(a) == a, sets.find(b) == b else { continue }   // neither merged away yet
         let union = area[a] + area[b]
         guard Double(union) <= 1.3 * typical else { continue }
-        let hull = convexHullArea(rows: [(top[a], rowMin[a], rowMax[a]), (top[b], rowMin[b], rowMax[b])])
+        let hull = convexHullArea(rows: [rowExtents(labels, a, regions[a]), rowExtents(labels, b, regions[b])])
         guard hull > 0, Double(union) >= 0.9 * hull else { continue }
-        target[b] = a
+        sets.union(a, b)   // a < b: a stays the root
         area[a] = union
     }
-    var renumber = [Int32](repeating: 0, count: count + 1)
-    var next: Int32 = 0
     var out = labels
-    for i in 0..<out.labels.count where out.labels[i] != 0 {
-        let r = root(Int(out.labels[i]))
-        if renumber[r] == 0 { next += 1; renumber[r] = next }
-        out.labels[i] = renumber[r]
-    }
-    out.count = Int(next)
+    sets.relabel(&out)
     return out
+}
+
+/// The leftmost and rightmost x of `label` (which has pixels) in each row of its box (`region`, from
+/// top to bottom; min > max for a row it skips), for `convexHullArea`. Cost: one pass over the box.
+func rowExtents(_ labels: LabelImage, _ label: Int, _ region: Region) -> (top: Int, min: [Int32], max: [Int32]) {
+    var lo = [Int32](repeating: .max, count: region.height), hi = [Int32](repeating: .min, count: region.height)
+    for y in region.y0...region.y1 {
+        for x in region.x0...region.x1 where labels.labels[y * labels.width + x] == Int32(label) {
+            lo[y - region.y0] = min(lo[y - region.y0], Int32(x)); hi[y - region.y0] = max(hi[y - region.y0], Int32(x))
+        }
+    }
+    return (region.y0, lo, hi)
 }
 
 /// Area of the convex hull of the pixel squares of one or more regions given as row extents
