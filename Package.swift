@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Segmentation", "ImageCodecs"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Pipeline", "ImageCodecs", "Segmentation",
                                                         .product(name: "PropertyBased", package: "swift-property-based")]),
-        .testTarget(name: "SmearEndToEndTests", dependencies: ["ImageCodecs"]),
+        .testTarget(name: "SmearEndToEndTests", dependencies: ["ImageCodecs", "Slides"]),
         .testTarget(name: "SlidesTests", dependencies: ["Slides", "ImageCodecs", "CTIFF"]),
     ]
 )

@@ -76,3 +76,17 @@ enum FileIO {
 
     private static func lastErrorText() -> String { String(cString: strerror(errno)) }
 }
+
+/// The folder part of `path`, as `dirname` gives it but empty for a bare name: "a/b/c" → "a/b",
+/// "a/b/" → "a", "/a" → "/", "a" → "", "." → "". Foundation's `deletingLastPathComponent` traps on
+/// any one-character path ("t", ".", "t/") on Linux, so paths typed by users go through this instead.
+/// Cost: one scan of the path.
+public func parentPath(_ path: String) -> String {
+    var trimmed = Substring(path)
+    while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+    guard let slash = trimmed.lastIndex(of: "/") else { return "" }
+    if slash == trimmed.startIndex { return "/" }
+    var parent = trimmed[..<slash]
+    while parent.count > 1, parent.hasSuffix("/") { parent = parent.dropLast() }
+    return String(parent)
+}

@@ -15,6 +15,10 @@ public struct SlidePlan: Sendable {
     /// 7.5 µm in pixels, from the slide's pixel size (nil without one): reported beside the diameter
     /// used, so that a slide whose metadata and cells disagree can be seen.
     public var expectedDiameter: Double?
+    /// The green-absorbance level every tile splits cells from glass at (`SegmentationParameters.foregroundThreshold`):
+    /// the median of the segmenter's own thresholds on the regions sampled across the slide, so that a
+    /// tile full of cells and one half glass draw outlines alike. The background under it stays local.
+    public var foregroundThreshold: Double
     public var grid: TileGrid
 
     /// A red cell's typical diameter, for the cell size in pixels from a slide's pixel size.
@@ -23,15 +27,16 @@ public struct SlidePlan: Sendable {
     /// Plans `slide`: the diameter given, else the median of the diameters estimated on up to nine
     /// 1,280-px regions spread over it (as for a field), checked against the slide's pixel size where
     /// it has one (7.5 µm across; `expectedDiameter`) and replaced by it when no region gives an
-    /// estimate; cores of 16 diameters (at least 512 px, a multiple of the slide's own tile width when
-    /// it has one) read with a margin of 1.2 diameters, more than a cell's reach from a centroid in the
-    /// core.
+    /// estimate; cores of 16 diameters (at least 512 px, a multiple of 256 for the overlay's tiles and of
+    /// the slide's own tile width when one divides the other) read with a margin of 1.2 diameters, more than a cell's reach from a centroid in the
+    /// core; the foreground threshold, the given one or the median of the segmenter's thresholds on the
+    /// same regions. Cost: two reads and segmentations of the nine regions (one with a given diameter).
     public static func plan(_ slide: Slide, given: Double?, segmenter: CellSegmenter) throws(PipelineError) -> SlidePlan {
         let expected = slide.micronsPerPixel.map { redCellMicrons / (($0.x + $0.y) / 2) }
         var diameter: Double, source: String
         if let given {
             (diameter, source) = (given, "given")
-        } else if let estimate = sampledDiameter(slide, segmenter: segmenter) {
+        } else if let estimate = median(sampledRegions(slide) { (try? segmenter.segment($0))?.cellDiameter }) {
             (diameter, source) = (estimate, "estimated")
         } else if let expected {
             (diameter, source) = (expected, "pixel size")
@@ -43,25 +48,41 @@ public struct SlidePlan: Sendable {
         }
         let tileWidth = slide.levels[0].tileWidth ?? 1
         var core = max(512, Int(16 * diameter))
-        core = (core + tileWidth - 1) / tileWidth * tileWidth
-        let grid = TileGrid(width: slide.width, height: slide.height, coreSize: core, margin: Int((1.2 * diameter).rounded(.up)))
-        return SlidePlan(diameter: diameter, diameterSource: source, expectedDiameter: expected, grid: grid)
+        let unit = tileWidth % 256 == 0 || 256 % tileWidth == 0 ? max(tileWidth, 256) : 256
+        core = (core + unit - 1) / unit * unit
+        let grid = TileGrid(width: slide.width, height: slide.height, coreSize: core, margin: Int((1.2 * diameter).rounded(.up)),
+                            alignment: segmenter.workingFactor(diameter: diameter))
+        var threshold = segmenter.parameters.foregroundThreshold
+            ?? median(sampledRegions(slide) { segmenter.foregroundThreshold(of: $0, diameter: diameter) })
+        if threshold == nil { threshold = segmenter.foregroundThreshold(of: try region(slide), diameter: diameter) }
+        return SlidePlan(diameter: diameter, diameterSource: source, expectedDiameter: expected, foregroundThreshold: threshold!, grid: grid)
     }
 
-    /// The median of the cell diameters the segmenter estimates on up to nine regions, 1,280 px across
-    /// or less, at the centres of cells of a 3 × 3 division of the slide; nil when none gives one.
-    static func sampledDiameter(_ slide: Slide, segmenter: CellSegmenter) -> Double? {
+    /// `measure` of up to nine regions, 1,280 px across or less, at the centres of the cells of a 3 × 3
+    /// division of the slide (regions that cannot be read or give nil are left out).
+    static func sampledRegions(_ slide: Slide, _ measure: (RGBImage) -> Double?) -> [Double] {
         let side = min(1280, slide.width, slide.height)
         let probe = TileGrid(width: slide.width, height: slide.height, coreSize: max(side, (max(slide.width, slide.height) + 2) / 3), margin: 0)
-        var estimates: [Double] = []
-        for tile in probe.tiles {
+        return probe.tiles.compactMap { tile in
             let core = tile.core, w = min(side, core.width), h = min(side, core.height)
             guard w >= 16, h >= 16,
-                  let image = try? slide.region(x: core.x + (core.width - w) / 2, y: core.y + (core.height - h) / 2, width: w, height: h),
-                  let result = try? segmenter.segment(image) else { continue }
-            estimates.append(result.cellDiameter)
+                  let image = try? slide.region(x: core.x + (core.width - w) / 2, y: core.y + (core.height - h) / 2, width: w, height: h)
+            else { return nil }
+            return measure(image)
         }
-        return estimates.isEmpty ? nil : estimates.sorted()[estimates.count / 2]
+    }
+
+    /// The slide's top-left region of at most 1,280 px, as a last resort for the threshold.
+    static func region(_ slide: Slide) throws(PipelineError) -> RGBImage {
+        do throws(ImageError) {
+            return try slide.region(x: 0, y: 0, width: min(1280, slide.width), height: min(1280, slide.height))
+        } catch {
+            throw PipelineError(error.description)
+        }
+    }
+
+    static func median(_ values: [Double]) -> Double? {
+        values.isEmpty ? nil : values.sorted()[values.count / 2]
     }
 }
 
@@ -137,6 +158,7 @@ extension AnalysisRun {
         let plan = try SlidePlan.plan(slide, given: analyzer.segmenter.parameters.cellDiameter, segmenter: analyzer.segmenter)
         var slideWide = analyzer
         slideWide.segmenter.parameters.cellDiameter = plan.diameter
+        slideWide.segmenter.parameters.foregroundThreshold = plan.foregroundThreshold
         let tileAnalyzer = slideWide
         let tiles = plan.grid.tiles
         let order = sample.target == nil ? Array(tiles.indices) : TileGrid.spread(tiles)

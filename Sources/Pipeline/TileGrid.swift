@@ -28,16 +28,22 @@ public struct TileGrid: Sendable, Equatable {
     /// Side of a core (the last column and row may be narrower).
     public let coreSize: Int
     public let margin: Int
+    /// Reads start at multiples of this (1: anywhere).
+    public let alignment: Int
     public let columns: Int, rows: Int
 
     /// A grid over a `width × height` slide with cores of `coreSize` px and reads `margin` px wider on
-    /// each side. Needs `width, height, coreSize ≥ 1` and `margin ≥ 0`.
-    public init(width: Int, height: Int, coreSize: Int, margin: Int) {
-        precondition(width >= 1 && height >= 1 && coreSize >= 1 && margin >= 0, "bad tile grid")
+    /// each side, their left and top edges moved out to a multiple of `alignment` (up to
+    /// `alignment − 1` px more margin). With the segmenter's shrink factor as alignment, a tile is
+    /// shrunk on the same pixel grid as the whole slide would be, so its cells' outlines are the
+    /// whole image's. Needs `width, height, coreSize, alignment ≥ 1` and `margin ≥ 0`.
+    public init(width: Int, height: Int, coreSize: Int, margin: Int, alignment: Int = 1) {
+        precondition(width >= 1 && height >= 1 && coreSize >= 1 && margin >= 0 && alignment >= 1, "bad tile grid")
         self.width = width
         self.height = height
         self.coreSize = coreSize
         self.margin = margin
+        self.alignment = alignment
         columns = (width + coreSize - 1) / coreSize
         rows = (height + coreSize - 1) / coreSize
     }
@@ -48,7 +54,7 @@ public struct TileGrid: Sendable, Equatable {
     public func tile(column: Int, row: Int) -> Tile {
         let x = column * coreSize, y = row * coreSize
         let core = Rect(x: x, y: y, width: min(coreSize, width - x), height: min(coreSize, height - y))
-        let x0 = max(0, x - margin), y0 = max(0, y - margin)
+        let x0 = max(0, x - margin) / alignment * alignment, y0 = max(0, y - margin) / alignment * alignment
         let x1 = min(width, x + core.width + margin), y1 = min(height, y + core.height + margin)
         return Tile(index: row * columns + column, column: column, row: row, core: core,
                     read: Rect(x: x0, y: y0, width: x1 - x0, height: y1 - y0))

@@ -1,4 +1,5 @@
 import Foundation
+import ImageCodecs
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -62,7 +63,7 @@ public final class OutputFolder: Sendable {
         let shown = (path as NSString).appendingPathComponent(relativePath)
         try StagingRegistry.shared.whileActive(staging, shown: shown) { () throws(OutputError) in
             let target = (staging as NSString).appendingPathComponent(relativePath)
-            try Self.makeFolders((target as NSString).deletingLastPathComponent, describing: shown)
+            try Self.makeFolders(parentPath(target), describing: shown)
             try Self.writeFile(data, to: target, describing: shown)
         }
     }
@@ -125,6 +126,18 @@ public final class OutputFolder: Sendable {
         try Stream(folder: self, relativePath: relativePath)
     }
 
+    /// The path in the staging folder at which other code (libtiff) is to write the file that becomes
+    /// `relativePath` at `commit()`, its folders created. The writer must finish the file, and remove
+    /// any files of its own beside it, before the commit; what it leaves goes with the staging folder
+    /// when the run stops.
+    public func stagedPath(for relativePath: String) throws(OutputError) -> String {
+        let target = (staging as NSString).appendingPathComponent(relativePath)
+        try StagingRegistry.shared.whileActive(staging, shown: (path as NSString).appendingPathComponent(relativePath)) { () throws(OutputError) in
+            try Self.makeFolders((target as NSString).deletingLastPathComponent, describing: (path as NSString).appendingPathComponent(relativePath))
+        }
+        return target
+    }
+
     /// Moves every staged file to its final place (replacing older ones), removes the files that the
     /// previous run into this folder wrote and this run did not (overlays of other fields), records
     /// what this run wrote in `.smear-files` (one relative path per line), removes the staging folder
@@ -177,10 +190,10 @@ public final class OutputFolder: Sendable {
     /// backup's path (nil when there was no file).
     func moveIntoPlace(_ relative: String) throws(OutputError) -> String? {
         let target = (path as NSString).appendingPathComponent(relative)
-        try Self.makeFolders((target as NSString).deletingLastPathComponent, describing: target)
+        try Self.makeFolders(parentPath(target), describing: target)
         var backup: String? = (staging as NSString).appendingPathComponent(".previous/" + relative)
         if access(target, F_OK) == 0 {
-            try Self.makeFolders((backup! as NSString).deletingLastPathComponent, describing: target)
+            try Self.makeFolders(parentPath(backup!), describing: target)
             if link(target, backup!) != 0 { backup = nil }
         } else {
             backup = nil
@@ -212,7 +225,7 @@ public final class OutputFolder: Sendable {
         var target = (path as NSString).appendingPathComponent(relative)
         try? fm.removeItem(atPath: target)
         while true {
-            target = (target as NSString).deletingLastPathComponent
+            target = parentPath(target)
             guard target.count > path.count, (try? fm.contentsOfDirectory(atPath: target))?.isEmpty == true else { break }
             try? fm.removeItem(atPath: target)
         }
@@ -225,7 +238,7 @@ public final class OutputFolder: Sendable {
             guard isDirectory.boolValue else { throw OutputError("\(folder): exists and is not a folder") }
             return
         }
-        let parent = (folder as NSString).deletingLastPathComponent
+        let parent = parentPath(folder)
         if !parent.isEmpty && parent != folder { try makeFolders(parent, describing: shown) }
         if mkdir(folder, 0o755) != 0 && errno != EEXIST {
             let reason = errno == ENOTDIR ? "a part of the path is a file, not a folder" : String(cString: strerror(errno))

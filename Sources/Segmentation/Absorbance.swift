@@ -16,13 +16,28 @@ public struct Absorbance: Sendable {
     /// The colour of the empty glass (0–255 per channel): for each channel, the median over the blocks
     /// where background was measured. A smear's glass is bright and nearly neutral.
     public var glass: (red: Float, green: Float, blue: Float)
+    /// Side in pixels of the square blocks the background was averaged over (`blockSide`).
+    public let block: Int
 
-    /// Computes absorbance planes for `image`.
+    /// The side of the background blocks for an image `width × height` whose cells are `cellDiameter`
+    /// pixels across (nil: not known yet): 1/8 of the shorter side, but at most two cell diameters, and
+    /// at least 8 px. The bound on the diameter makes the background of a region independent of how
+    /// much image surrounds it: a slide tile (18 diameters across) and the same place in one large
+    /// image get blocks of the same size, so a slide counted in tiles finds the cells the whole image
+    /// would. A field of the usual size (up to 16 cells across its shorter side) is not affected.
+    public static func blockSide(width: Int, height: Int, cellDiameter: Double?) -> Int {
+        var side = min(width, height) / 8
+        if let cellDiameter { side = min(side, Int((2 * cellDiameter).rounded())) }
+        return max(8, side)
+    }
+
+    /// Computes absorbance planes for `image`, whose cells are `cellDiameter` pixels across (nil: not
+    /// known yet; see `blockSide`).
     ///
     /// The background is the mean colour of pixels brighter (in green) than the image's Otsu threshold,
-    /// averaged over blocks of about 1/8 of the shorter side, blocks without enough background filled
-    /// from their neighbours, then interpolated bilinearly. Cost: three passes over the image.
-    public init(_ image: RGBImage) {
+    /// averaged over blocks (`blockSide`), blocks without enough background filled from their
+    /// neighbours, then interpolated bilinearly. Cost: three passes over the image.
+    public init(_ image: RGBImage, cellDiameter: Double? = nil) {
         let w = image.width, h = image.height
         let n = w * h
         // 1. Split glass from stain with Otsu on the green channel.
@@ -33,7 +48,8 @@ public struct Absorbance: Sendable {
         let threshold = otsuThreshold(histogram: histogram) ?? 127
 
         // 2. Block means of background pixels.
-        let block = max(8, min(w, h) / 8)
+        let block = Self.blockSide(width: w, height: h, cellDiameter: cellDiameter)
+        self.block = block
         let bw = (w + block - 1) / block, bh = (h + block - 1) / block
         var sums = [Double](repeating: 0, count: bw * bh * 3)
         var counts = [Int](repeating: 0, count: bw * bh)

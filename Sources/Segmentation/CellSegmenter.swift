@@ -18,10 +18,15 @@ public struct SegmentationParameters: Sendable, Equatable {
     public var minCentreSeparation: Double
     /// Objects smaller than this fraction of a typical cell's area are debris.
     public var minCellArea: Double
+    /// Green absorbance (0–1, `Absorbance`) above which a pixel is foreground (a cell); `nil` = Otsu's
+    /// threshold of each image (`foregroundThreshold(of:diameter:)`). A slide's tiles share one.
+    public var foregroundThreshold: Double?
 
     public init(cellDiameter: Double? = nil, workingDiameter: Double = 16, minCentreScore: Double = 0.05,
-                minCentreSeparation: Double = 0.75, minCellArea: Double = 0.3, splitDepth: Double = 0.12) {
+                minCentreSeparation: Double = 0.75, minCellArea: Double = 0.3, splitDepth: Double = 0.12,
+                foregroundThreshold: Double? = nil) {
         self.minCellArea = minCellArea
+        self.foregroundThreshold = foregroundThreshold
         self.cellDiameter = cellDiameter
         self.workingDiameter = workingDiameter
         self.minCentreScore = minCentreScore
@@ -38,7 +43,7 @@ public struct SegmentationError: Error, CustomStringConvertible, Sendable {
 /// Finds red blood cells in a Giemsa-stained thin-smear field, classically and explainably:
 ///
 /// 1. stain absorbance relative to the local background (`Absorbance`), green channel;
-/// 2. Otsu threshold, hole filling (central pallor), opening;
+/// 2. Otsu threshold (or the one given: `foregroundThreshold`), hole filling (central pallor), opening;
 /// 3. circle voting (`findCircleCentres`): one marker per cell centre in the foreground; a strongly
 ///    voted centre outside it adds a pale or ring-shaped cell to the foreground;
 /// 4. in foreground components that no centre explains, Euclidean distance transform and one marker
@@ -75,8 +80,7 @@ public struct CellSegmenter: Sendable {
         guard diameter >= 4, diameter <= Double(min(image.width, image.height)) / 1.5 else {
             throw SegmentationError(description: "implausible cell size (\(Int(diameter)) px across): is this a thin blood smear field?")
         }
-        let factor = max(1, Int(diameter / parameters.workingDiameter))
-        let absorbance = (factor == preview?.factor ? preview?.absorbance : nil) ?? Absorbance(image.boxDownscaled(by: factor))
+        let (factor, absorbance) = workingAbsorbance(image, diameter: diameter, reusing: preview)
         let working = segmentAtWorkingScale(absorbance, diameter: diameter / Double(factor))
         var objects = working.objects(factor: factor, fullWidth: image.width, fullHeight: image.height,
                                       diameter: diameter)
@@ -89,6 +93,37 @@ public struct CellSegmenter: Sendable {
                                   workingScale: factor, seams: seams, outlineContrast: working.outline.contrast,
                                   backgroundTexture: working.outline.backgroundTexture,
                                   stain: working.stain, glass: absorbance.glass)
+    }
+
+    /// The working scale of `image` (the integer factor it is shrunk by, so that a cell `diameter` px
+    /// across becomes about `workingDiameter`) and its absorbance there; `preview` (from the diameter
+    /// estimate) is reused when it has the same scale and background blocks. Cost: a shrink and three
+    /// passes at the working scale, or nothing when reused.
+    func workingAbsorbance(_ image: RGBImage, diameter: Double, reusing preview: (factor: Int, absorbance: Absorbance)? = nil) -> (factor: Int, absorbance: Absorbance) {
+        let factor = workingFactor(diameter: diameter)
+        let workingDiameter = diameter / Double(factor)
+        let block = Absorbance.blockSide(width: (image.width + factor - 1) / factor, height: (image.height + factor - 1) / factor,
+                                         cellDiameter: workingDiameter)
+        if let preview, preview.factor == factor, preview.absorbance.block == block { return preview }
+        return (factor, Absorbance(image.boxDownscaled(by: factor), cellDiameter: workingDiameter))
+    }
+
+    /// The integer factor an image whose cells are `diameter` px across is shrunk by before
+    /// segmenting: ⌊diameter / workingDiameter⌋, at least 1.
+    public func workingFactor(diameter: Double) -> Int {
+        max(1, Int(diameter / parameters.workingDiameter))
+    }
+
+    /// The foreground threshold this segmenter would choose on its own for `image` whose cells are
+    /// `diameter` px across: Otsu's threshold of the green absorbance at the working scale, at least
+    /// 0.04. A slide takes the median over regions sampled across it (`SlidePlan`), so that all its
+    /// tiles split cells from glass at the same level. Cost: a shrink and four passes at the working scale.
+    public func foregroundThreshold(of image: RGBImage, diameter: Double) -> Double {
+        Self.otsuForeground(workingAbsorbance(image, diameter: diameter).absorbance.green)
+    }
+
+    static func otsuForeground(_ green: Plane) -> Double {
+        max(0.04, Double(green.values.withUnsafeBufferPointer { otsuThreshold($0, lower: -0.1, upper: 1) }))
     }
 
     /// Longest side up to which a field's cell size is estimated on the whole field at once.
@@ -215,7 +250,7 @@ public struct CellSegmenter: Sendable {
 
         // Foreground: Otsu on green absorbance, pallor holes filled, thin bridges and specks opened
         // away. Pale cells below the threshold are added where a circle centre vouches for them.
-        let threshold = max(0.04, green.values.withUnsafeBufferPointer { otsuThreshold($0, lower: -0.1, upper: 1) })
+        let threshold = Float(parameters.foregroundThreshold ?? Self.otsuForeground(green))
         var mask = BinaryImage(width: w, height: h, bits: green.values.map { $0 > threshold ? 1 : 0 })
         mask = fillHoles(mask, maxArea: Int(2 * cellArea))
         let centres = findCircleCentres(absorbance: absorbance.green, diameter: diameter,

@@ -2,7 +2,7 @@ import ImageCodecs
 
 /// A test slide made of microscope fields laid edge to edge in a grid, row by row, reusing the fields in
 /// order as often as needed: the field at column `c`, row `r` is field number `(r · columns + c) mod
-/// fieldCount`. The slide may cut the last column and row of fields short.
+/// fieldCount`, flipped when `mirrored`. The slide may cut the last column and row of fields short.
 ///
 /// Feeds `PyramidTIFFWriter` band by band (`rows(from:count:load:)`), so a mosaic of any size is built
 /// in the memory of one band of rows and one decoded field.
@@ -15,6 +15,10 @@ public struct FieldMosaic: Sendable, Equatable {
     /// Size of the slide, in pixels.
     public let width: Int
     public let height: Int
+    /// Whether fields in odd columns are flipped left to right and those in odd rows top to bottom, so
+    /// that neighbours of one field meet pixel for pixel: a mosaic of a single field is then seamless
+    /// (no stitching seam for `Seams` to find), as a scanner's blended slide is.
+    public var mirrored = false
 
     /// Fields per row and per column of the grid (the last ones possibly cut by the slide's edge).
     public var columns: Int { (width + fieldWidth - 1) / fieldWidth }
@@ -62,12 +66,23 @@ public struct FieldMosaic: Sendable, Equatable {
                 precondition(image.width == fieldWidth && image.height == fieldHeight,
                              "field \(field(column: column, row: row)) is \(image.width)×\(image.height), not \(fieldWidth)×\(fieldHeight)")
                 let left = column * fieldWidth, columnsHere = min(fieldWidth, width - left)
+                let flipX = mirrored && column % 2 == 1, flipY = mirrored && row % 2 == 1
                 image.pixels.withUnsafeBufferPointer { source in
                     band.pixels.withUnsafeMutableBufferPointer { destination in
                         for slideRow in first..<last {
-                            let from = 3 * (slideRow - top) * fieldWidth
+                            let fieldRow = flipY ? fieldHeight - 1 - (slideRow - top) : slideRow - top
+                            let from = 3 * fieldRow * fieldWidth
                             let to = 3 * ((slideRow - y) * width + left)
-                            for i in 0..<(3 * columnsHere) { destination[to + i] = source[from + i] }
+                            if flipX {
+                                for i in 0..<columnsHere {
+                                    let f = from + 3 * (fieldWidth - 1 - i)
+                                    destination[to + 3 * i] = source[f]
+                                    destination[to + 3 * i + 1] = source[f + 1]
+                                    destination[to + 3 * i + 2] = source[f + 2]
+                                }
+                            } else {
+                                for i in 0..<(3 * columnsHere) { destination[to + i] = source[from + i] }
+                            }
                         }
                     }
                 }

@@ -157,6 +157,17 @@ struct OutputSafetyTests {
         #expect(contents(out) == previous)
     }
 
+    @Test("an output folder named by one character, relative to the working folder, is written (it used to trap in Foundation)")
+    func oneCharacterOutputFolder() throws {
+        let name = "Q"   // in the package root, where `smear` runs
+        let target = packageRoot.appendingPathComponent(name)
+        guard !FileManager.default.fileExists(atPath: target.path) else { return }
+        defer { try? FileManager.default.removeItem(at: target) }
+        let run = smear(["analyze", Fixture.images("iml-malaria") + "/" + Fixture.imageNames("iml-malaria")[0], "--out", name + "/", "--no-classify"])
+        #expect(run.status == 0, "\(run)")
+        #expect(FileManager.default.fileExists(atPath: target.appendingPathComponent("report.json").path))
+    }
+
     @Test("inputs and output folders that cannot be used: one line each, naming the path and why")
     func unusablePaths() throws {
         let folder = makeTemporaryFolder()
