@@ -21,6 +21,21 @@ import Testing
         }
     }
 
+    /// Aligned reads start at a multiple of the alignment (the working shrink factor), at most
+    /// `alignment − 1` px before the unaligned start, and still end where the margin says.
+    @Test func alignedReadsStartOnTheShrinkGrid() {
+        for alignment in [1, 2, 3, 5, 7] {
+            let plain = TileGrid(width: 2000, height: 1500, coreSize: 512, margin: 73)
+            let grid = TileGrid(width: 2000, height: 1500, coreSize: 512, margin: 73, alignment: alignment)
+            for (a, b) in zip(grid.tiles, plain.tiles) {
+                #expect(a.core == b.core)
+                #expect(a.read.x % alignment == 0 && a.read.y % alignment == 0)
+                #expect(a.read.x <= b.read.x && b.read.x - a.read.x < alignment && a.read.y <= b.read.y && b.read.y - a.read.y < alignment)
+                #expect(a.read.x + a.read.width == b.read.x + b.read.width && a.read.y + a.read.height == b.read.y + b.read.height)
+            }
+        }
+    }
+
     @Test func everyPointHasOneOwnerWhoseCoreHoldsIt() {
         let grid = TileGrid(width: 1000, height: 700, coreSize: 256, margin: 40)
         let tiles = grid.tiles

@@ -122,6 +122,28 @@ import Testing
         #expect(result.count(.counted) == 24)
     }
 
+    /// A given foreground threshold replaces Otsu's: the segmenter's own threshold gives the same
+    /// objects as none given, a much higher one shrinks every mask.
+    @Test func aGivenForegroundThresholdIsUsed() throws {
+        let field = Self.field(discs: Self.grid())
+        let own = CellSegmenter(parameters: SegmentationParameters(cellDiameter: 36))
+        let level = own.foregroundThreshold(of: field, diameter: 36)
+        #expect(level > 0.04 && level < 1)
+        let plain = try own.segment(field)
+        let same = try CellSegmenter(parameters: SegmentationParameters(cellDiameter: 36, foregroundThreshold: level)).segment(field)
+        #expect(same.objects.map(\.area) == plain.objects.map(\.area))
+        let high = try CellSegmenter(parameters: SegmentationParameters(cellDiameter: 36, foregroundThreshold: 0.9)).segment(field)
+        #expect(high.objects.reduce(0) { $0 + $1.area } < plain.objects.reduce(0) { $0 + $1.area })
+    }
+
+    /// Background blocks: 1/8 of the shorter side, at most two diameters, at least 8 px.
+    @Test func backgroundBlocksAreBoundedByTheCellSize() {
+        #expect(Absorbance.blockSide(width: 427, height: 320, cellDiameter: nil) == 40)
+        #expect(Absorbance.blockSide(width: 427, height: 320, cellDiameter: 26) == 40)
+        #expect(Absorbance.blockSide(width: 1920, height: 1440, cellDiameter: 20) == 40)
+        #expect(Absorbance.blockSide(width: 40, height: 30, cellDiameter: 20) == 8)
+    }
+
     /// (A shaded image can be segmented; its measures fail quality control: PipelineTests.)
     @Test func blankOrTinyImagesCannotBeSegmented() throws {
         let blank = RGBImage(width: 320, height: 240, fill: (200, 200, 200))
