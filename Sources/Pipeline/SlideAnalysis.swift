@@ -153,7 +153,7 @@ extension AnalysisRun {
     /// over the slide until `target` counted cells. Every tile is sent as `.tileAnalysed`; its cells
     /// whose centroid lies in its core are its own, so none is counted twice or lost on a seam. A tile
     /// that cannot be read is not counted ("unreadable: …") and the slide is also reported as a
-    /// failure, so the run's exit status says so. Memory: the tiles of one wave.
+    /// failure, so the run's exit status says so. Memory: the tiles of one wave (one to four a thread).
     func analyseSlide(_ slide: Slide, sample: Sample, send: @Sendable (AnalysisEvent) throws -> Void) throws -> (SlideCount, FieldFailure?) {
         let plan = try SlidePlan.plan(slide, given: analyzer.segmenter.parameters.cellDiameter, segmenter: analyzer.segmenter)
         var slideWide = analyzer
@@ -165,7 +165,10 @@ extension AnalysisRun {
         var summaries: [TileSummary] = []
         var unreadable: [String] = []
         var counted = 0, nextID = 1, next = 0
-        let wave = max(1, threads)
+        // Tiles are analysed in waves, all threads on one wave, then sent; counting to a target, a wave
+        // is one tile a thread, so that few tiles are analysed past the target; otherwise four, so
+        // that threads seldom wait at the end of a wave for the slowest tile.
+        let wave = max(1, threads) * (sample.target == nil ? 4 : 1)
         let runner = self
         while next < order.count && (sample.target.map { counted < $0 } ?? true) {
             let slice = order[next..<min(order.count, next + wave)].map { tiles[$0] }

@@ -11,13 +11,18 @@ enum SlideOutputs {
         "slides/" + ((overlayName as NSString).lastPathComponent as NSString).deletingPathExtension
     }
 
+    /// How far (px) a GeoJSON outline may stray from the traced one (`simplifiedPolygon`): under a
+    /// pixel, invisible at any zoom where a cell fills the screen, and the file about a third the size.
+    static let outlineTolerance = 0.75
+
     /// A GeoJSON feature for one object of a tile whose region starts at `origin`, in QuPath's import
-    /// shape: `Polygon` geometry (its outline, closed, in level-0 pixels), `properties.objectType`
+    /// shape: `Polygon` geometry (its outline, closed, in level-0 pixels, within `outlineTolerance` of
+    /// the traced one), `properties.objectType`
     /// "detection", `classification` {name, color} — Parasitized / Uninfected / Red cell for counted
     /// cells (by call), Border / Leukocyte / Debris otherwise — and numeric `measurements` (area in px,
     /// p_parasitized when called); `properties.status` and `properties.id` as in cells.csv.
     static func feature(_ o: DetectedObject, call: CellCall?, origin: (x: Int, y: Int)) -> String {
-        var points = o.outline().map { "[\(Double(origin.x + $0.x) + 0.5),\(Double(origin.y + $0.y) + 0.5)]" }
+        var points = simplifiedPolygon(o.outline(), tolerance: outlineTolerance).map { "[\(Double(origin.x + $0.x) + 0.5),\(Double(origin.y + $0.y) + 0.5)]" }
         if let first = points.first { points.append(first) }
         if points.count < 4 { points = [] }   // a point or a line is no polygon: a box around it instead
         if points.isEmpty {

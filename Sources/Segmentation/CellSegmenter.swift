@@ -193,6 +193,10 @@ public struct CellSegmenter: Sendable {
                 return (cell, weight)
             }
             let (col0, colT) = grid(fullWidth), (row0, rowT) = grid(fullHeight)
+            // Full-resolution columns between the same two working columns form runs: runEnd[fx] is
+            // the first column after fx's run.
+            var runEnd = [Int](repeating: fullWidth, count: fullWidth)
+            for fx in stride(from: fullWidth - 2, through: 0, by: -1) { runEnd[fx] = col0[fx + 1] != col0[fx] ? fx + 1 : runEnd[fx + 1] }
             var result: [DetectedObject] = []
             for l in 1..<(labels.count + 1) where regions[l].area > 0 {
                 let box = regions[l]
@@ -200,7 +204,10 @@ public struct CellSegmenter: Sendable {
                 let fx1 = min(fullWidth, (box.x1 + 1) * factor), fy1 = min(fullHeight, (box.y1 + 1) * factor)
                 // Each full-resolution pixel takes the bilinearly interpolated membership of the
                 // working pixels around it (≥ ½ is in), so outlines are smooth rather than blocky.
-                var mask = BinaryImage(width: fx1 - fx0, height: fy1 - fy0)
+                // Along a run the four working pixels are the same: all in the object (the run is in),
+                // none (out), or mixed, the only case that needs the interpolation.
+                let mw = fx1 - fx0
+                var mask = BinaryImage(width: mw, height: fy1 - fy0)
                 let label = Int32(l)
                 var mx0 = Int.max, my0 = Int.max, mx1 = -1, my1 = -1
                 labels.labels.withUnsafeBufferPointer { lab in
@@ -208,25 +215,41 @@ public struct CellSegmenter: Sendable {
                     for fy in fy0..<fy1 {
                         let iy = row0[fy], ty = rowT[fy]
                         let r0 = min(h - 1, max(0, iy)) * w, r1 = min(h - 1, max(0, iy + 1)) * w
-                        for fx in fx0..<fx1 {
-                            let ix = col0[fx], tx = colT[fx]
+                        let row = (fy - fy0) * mw - fx0
+                        var fx = fx0
+                        while fx < fx1 {
+                            let end = min(runEnd[fx], fx1), ix = col0[fx]
                             let c0 = min(w - 1, max(0, ix)), c1 = min(w - 1, max(0, ix + 1))
-                            let a: Float = lab[r0 + c0] == label ? 1 : 0, b: Float = lab[r0 + c1] == label ? 1 : 0
-                            let c: Float = lab[r1 + c0] == label ? 1 : 0, d: Float = lab[r1 + c1] == label ? 1 : 0
-                            let value = (a * (1 - tx) + b * tx) * (1 - ty) + (c * (1 - tx) + d * tx) * ty
-                            if value >= 0.5 {
-                                bits[(fy - fy0) * (fx1 - fx0) + (fx - fx0)] = 1
-                                mx0 = min(mx0, fx); mx1 = max(mx1, fx); my0 = min(my0, fy); my1 = max(my1, fy)
+                            let inA = lab[r0 + c0] == label, inB = lab[r0 + c1] == label
+                            let inC = lab[r1 + c0] == label, inD = lab[r1 + c1] == label
+                            if inA && inB && inC && inD {
+                                for x in fx..<end { bits[row + x] = 1 }
+                                mx0 = min(mx0, fx); mx1 = max(mx1, end - 1); my0 = min(my0, fy); my1 = max(my1, fy)
+                            } else if inA || inB || inC || inD {
+                                let a: Float = inA ? 1 : 0, b: Float = inB ? 1 : 0, c: Float = inC ? 1 : 0, d: Float = inD ? 1 : 0
+                                for x in fx..<end {
+                                    let tx = colT[x]
+                                    let value = (a * (1 - tx) + b * tx) * (1 - ty) + (c * (1 - tx) + d * tx) * ty
+                                    if value >= 0.5 {
+                                        bits[row + x] = 1
+                                        mx0 = min(mx0, x); mx1 = max(mx1, x); my0 = min(my0, fy); my1 = max(my1, fy)
+                                    }
+                                }
                             }
+                            fx = end
                         }
                     }
                 }}
                 guard mx1 >= 0 else { continue }
                 // Tighten the box to the smoothed mask.
                 var tight = BinaryImage(width: mx1 - mx0 + 1, height: my1 - my0 + 1)
-                for y in my0...my1 {
-                    for x in mx0...mx1 {
-                        tight.bits[(y - my0) * tight.width + (x - mx0)] = mask.bits[(y - fy0) * mask.width + (x - fx0)]
+                let tw = tight.width
+                mask.bits.withUnsafeBufferPointer { source in
+                    tight.bits.withUnsafeMutableBufferPointer { target in
+                        for y in my0...my1 {
+                            let from = (y - fy0) * mw + (mx0 - fx0), to = (y - my0) * tw
+                            for i in 0..<tw { target[to + i] = source[from + i] }
+                        }
                     }
                 }
                 result.append(DetectedObject(id: 0, x: mx0, y: my0, mask: tight, status: status[l]))

@@ -45,3 +45,41 @@ extension DetectedObject {
         return corners.map { (x: x + $0.0, y: y + $0.1) }
     }
 }
+
+/// The closed polygon `points` with the vertices that do not shape it beyond `tolerance` pixels left
+/// out (Ramer–Douglas–Peucker on the two chains between the first vertex and the vertex farthest from
+/// it): every vertex dropped lies within `tolerance` of the segment that replaces it, and those kept
+/// are a subsequence of `points`, in order. A traced cell outline of ~100 corners becomes ~20 at
+/// 0.75 px, which keeps a polygon file of a slide's cells a fraction of the size with no visible
+/// change. Polygons of 3 vertices or fewer are returned as they are. Cost: O(n log n) typically,
+/// O(n²) at worst.
+public func simplifiedPolygon(_ points: [(x: Int, y: Int)], tolerance: Double) -> [(x: Int, y: Int)] {
+    guard points.count > 3 else { return points }
+    func squaredDistance(_ i: Int, _ j: Int) -> Int {
+        let dx = points[i].x - points[j].x, dy = points[i].y - points[j].y
+        return dx * dx + dy * dy
+    }
+    let far = (1..<points.count).max { squaredDistance(0, $0) < squaredDistance(0, $1) }!
+    var keep = [Bool](repeating: false, count: points.count)
+    keep[0] = true
+    keep[far] = true
+    /// Marks the vertices to keep strictly between `a` and `b` (indices, `b` may be `points.count` for 0).
+    func chain(_ a: Int, _ b: Int) {
+        guard b - a > 1 else { return }
+        let p = points[a], q = points[b % points.count]
+        let dx = Double(q.x - p.x), dy = Double(q.y - p.y), length = (dx * dx + dy * dy).squareRoot()
+        var worst = a, worstDistance = 0.0
+        for i in (a + 1)..<b {
+            let ex = Double(points[i].x - p.x), ey = Double(points[i].y - p.y)
+            let d = length > 0 ? abs(ex * dy - ey * dx) / length : (ex * ex + ey * ey).squareRoot()
+            if d > worstDistance { (worst, worstDistance) = (i, d) }
+        }
+        guard worstDistance > tolerance else { return }
+        keep[worst] = true
+        chain(a, worst)
+        chain(worst, b)
+    }
+    chain(0, far)
+    chain(far, points.count)
+    return points.indices.filter { keep[$0] }.map { points[$0] }
+}

@@ -40,6 +40,12 @@ final class TIFFSlideReader: @unchecked Sendable {
     private let lock = NSLock()
     private var idle: [TIFFFileHandle] = []
     private static let maxIdleHandles = 4
+    /// Decoded tiles kept between reads (`DecodedTileCache`), so overlapping regions decode a tile once:
+    /// three rows of level 0's tiles across the slide (what a raster pass over it reuses), at most
+    /// `maxTileCacheBytes`.
+    private let tiles: DecodedTileCache
+    /// The most `tiles` may hold: 256 MB, three rows of 512-px RGB tiles across a slide 56,000 px wide.
+    static let maxTileCacheBytes = 256 << 20
 
     /// How one level is stored.
     struct Level: Sendable {
@@ -135,6 +141,7 @@ final class TIFFSlideReader: @unchecked Sendable {
             levels.append(level)
         }
         self.levels = levels
+        tiles = DecodedTileCache(capacity: min(Self.maxTileCacheBytes, 3 * (base.width + base.blockWidth - 1) / base.blockWidth * base.blockBytes))
         idle = [handle]
         handle.selectedLevel = nil  // the scan left it on the last directory read
     }
@@ -159,20 +166,21 @@ final class TIFFSlideReader: @unchecked Sendable {
     }
 
     /// Decodes the `width × height` region at (`x`, `y`) of `level` (in the level's pixels, inside it:
-    /// the caller checks) into `out` (`3·width·height` bytes, RGB). Decodes each tile or strip the region
-    /// touches once. Throws the `ImageError` of the first failure.
+    /// the caller checks) into `out` (`3·width·height` bytes, RGB). Decodes each strip the region
+    /// touches once, and each tile it touches unless a recent read decoded it (`DecodedTileCache`).
+    /// Throws the `ImageError` of the first failure.
     func read(level index: Int, x: Int, y: Int, width: Int, height: Int,
               into out: UnsafeMutablePointer<UInt8>) throws(ImageError) {
         let level = levels[index]
         let handle = try borrow(level: index)
         handle.clearMessages()
-        let block = UnsafeMutableRawPointer.allocate(byteCount: level.blockBytes, alignment: 16)
-        defer { block.deallocate() }
         let region = Region(x: x, y: y, width: width, height: height)
         let failed: String?
         if level.tiled {
-            failed = readTiles(handle, level, index, region, block, out)
+            failed = readTiles(handle, level, index, region, out)
         } else {
+            let block = UnsafeMutableRawPointer.allocate(byteCount: level.blockBytes, alignment: 16)
+            defer { block.deallocate() }
             failed = readStrips(handle, level, index, region, block, out)
         }
         if let failed { throw handle.failure(failed, file: file.name) }  // the handle is dropped
@@ -294,23 +302,34 @@ final class TIFFSlideReader: @unchecked Sendable {
 
     /// Reads every tile the region touches; returns what failed, or `nil`.
     private func readTiles(_ handle: TIFFFileHandle, _ level: Level, _ index: Int, _ region: Region,
-                           _ block: UnsafeMutableRawPointer, _ out: UnsafeMutablePointer<UInt8>) -> String? {
+                           _ out: UnsafeMutablePointer<UInt8>) -> String? {
         let tiff = handle.tiff
         let tw = level.blockWidth, th = level.blockHeight
         for row in (region.y / th)...((region.y + region.height - 1) / th) {
             for column in (region.x / tw)...((region.x + region.width - 1) / tw) {
                 let x0 = column * tw, y0 = row * th
-                let what = "cannot read tile (\(column), \(row)) of level \(index)"
-                if level.samples != nil {
-                    let tile = TIFFComputeTile(tiff, UInt32(x0), UInt32(y0), 0, 0)
-                    let rowsHere = min(th, level.height - y0)
-                    guard TIFFReadEncodedTile(tiff, tile, block, tmsize_t(level.blockBytes)) >= rowsHere * level.rowBytes,
-                          handle.firstWarning == nil else { return what }
-                } else {
-                    guard TIFFReadRGBATile(tiff, UInt32(x0), UInt32(y0), block.assumingMemoryBound(to: UInt32.self)) != 0,
-                          handle.firstWarning == nil else { return what }
+                let decoded = tiles.bytes(.init(level: index, column: column, row: row)) {
+                    let bytes = [UInt8](unsafeUninitializedCapacity: level.blockBytes) { buffer, count in
+                        count = level.blockBytes
+                        let block = UnsafeMutableRawPointer(buffer.baseAddress!)
+                        if level.samples != nil {
+                            let tile = TIFFComputeTile(tiff, UInt32(x0), UInt32(y0), 0, 0)
+                            let rowsHere = min(th, level.height - y0)
+                            if TIFFReadEncodedTile(tiff, tile, block, tmsize_t(level.blockBytes)) < rowsHere * level.rowBytes { count = 0 }
+                        } else if TIFFReadRGBATile(tiff, UInt32(x0), UInt32(y0), block.assumingMemoryBound(to: UInt32.self)) == 0 {
+                            count = 0
+                        }
+                    }
+                    guard bytes.count == level.blockBytes, handle.firstWarning == nil else {
+                        return .failure(.init(what: "cannot read tile (\(column), \(row)) of level \(index)"))
+                    }
+                    return .success(bytes)
                 }
-                copy(level, block, blockX: x0, blockY: y0, blockRows: th, region, out)
+                switch decoded {
+                case .failure(let failure): return failure.what
+                case .success(let bytes):
+                    bytes.withUnsafeBytes { copy(level, $0.baseAddress!, blockX: x0, blockY: y0, blockRows: th, region, out) }
+                }
             }
         }
         return nil
@@ -339,7 +358,7 @@ final class TIFFSlideReader: @unchecked Sendable {
     /// Copies the part of a decoded block (top-left at level pixel `blockX, blockY`) inside the region
     /// into `out`, converting to RGB. An RGBA raster from libtiff is bottom row first: a tile's over
     /// `blockHeight` rows, a strip's over the `blockRows` it holds.
-    private func copy(_ level: Level, _ block: UnsafeMutableRawPointer, blockX: Int, blockY: Int, blockRows: Int,
+    private func copy(_ level: Level, _ block: UnsafeRawPointer, blockX: Int, blockY: Int, blockRows: Int,
                       _ region: Region, _ out: UnsafeMutablePointer<UInt8>) {
         let x0 = max(region.x, blockX), x1 = min(region.x + region.width, blockX + level.blockWidth)
         let y0 = max(region.y, blockY), y1 = min(region.y + region.height, blockY + blockRows)
