@@ -2,26 +2,33 @@ import Foundation
 import Pipeline
 
 /// `smear validate` as the sink of a run: each counted field compared with its expert annotations
-/// (`FieldValidation`) and, with an output folder, drawn with them (`Overlay.renderValidation`); when
-/// the run finishes, the `ValidationReport`, written as validation.json and validation.csv and the
-/// folder committed. Fields that failed quality control are not compared (the run lists them as
-/// failures). Safe to receive fields from several threads at once.
+/// (`FieldValidation`) and, with an output folder, drawn with them (`Overlay.renderValidation`); each
+/// slide's tiles taken in by a `SlideValidation` and, with an output folder, its annotations and counted
+/// cells with what became of each written to `slides/NAME/matches.csv` (`ValidationMatches`; slides get
+/// no overlays). When the run finishes, the `ValidationReport` (fields, then each slide's rows), written
+/// as validation.json and validation.csv and the folder committed. Fields that failed quality control
+/// are not compared (the run lists them as failures). Safe to receive fields and tiles from several
+/// threads at once.
 public final class ValidationFolder: AnalysisSink, @unchecked Sendable {
     let annotations: [String: [Annotation]]
+    let mosaics: [String: [MosaicField]]
     let folder: OutputFolder?
     let overlays: [String: String]
     let classifier: String?
     let threshold: Double?
     let version: String
     private var validations: [String: FieldValidation] = [:]
+    private var slides: [String: SlideValidation] = [:]
     private var finished: ValidationReport?
     private let lock = NSLock()
 
-    /// `annotations` by image file name; `paths`: every input, to name the overlays; `classifier` and
-    /// `threshold`: the model's name and decision threshold when one runs.
-    public init(annotations: [String: [Annotation]], folder: OutputFolder?, paths: [String], classifier: String?,
-                threshold: Double?, version: String) {
+    /// `annotations` by image (or slide) file name; `mosaics`: where the fields of slides made of fields
+    /// lie, by slide file name (`MosaicField`); `paths`: every input, to name the overlays; `classifier`
+    /// and `threshold`: the model's name and decision threshold when one runs.
+    public init(annotations: [String: [Annotation]], mosaics: [String: [MosaicField]] = [:], folder: OutputFolder?,
+                paths: [String], classifier: String?, threshold: Double?, version: String) {
         self.annotations = annotations
+        self.mosaics = mosaics
         self.folder = folder
         overlays = Dictionary(zip(paths, overlayFileNames(for: paths)), uniquingKeysWith: { first, _ in first })
         self.classifier = classifier
@@ -50,11 +57,31 @@ public final class ValidationFolder: AnalysisSink, @unchecked Sendable {
             lock.lock()
             validations[field.path] = validation
             lock.unlock()
+        case .tileAnalysed(let tile):
+            let slide = lock.withLock {
+                if let known = slides[tile.slide] { return known }
+                let name = (tile.slide as NSString).lastPathComponent
+                let created = SlideValidation(slide: name, annotations: annotations[name] ?? [], mosaic: mosaics[name] ?? [])
+                slides[tile.slide] = created
+                return created
+            }
+            slide.add(tile)
         case .finished(let result):
             let fields = result.fields.compactMap { f in lock.withLock { validations[f.path] } }
-            let report = ValidationReport(version: version, summary: ValidationSummary(fields: fields),
+            var slideResults: [SlideValidation.Result] = []
+            for count in result.slides {
+                guard let slide = lock.withLock({ slides[count.path] }) else { continue }
+                let outcome = slide.finish(count)
+                slideResults.append(outcome)
+                if let folder, let overlay = overlays[count.path] {
+                    let stem = ((overlay as NSString).lastPathComponent as NSString).deletingPathExtension
+                    try folder.write(Data(ValidationMatches.csv(outcome).utf8), to: "slides/\(stem)/matches.csv")
+                }
+            }
+            let report = ValidationReport(version: version, summary: ValidationSummary(fields: fields + slideResults.flatMap(\.fields)),
                                           failures: result.failures.map { AnalysisReport.Failure(file: $0.path, error: $0.message) },
-                                          classifier: classifier, threshold: threshold)
+                                          classifier: classifier, threshold: threshold,
+                                          slides: slideResults.map(ValidationMatches.summary))
             if let folder {
                 try folder.write(report.json(), to: "validation.json")
                 try folder.write(Data(report.csv().utf8), to: "validation.csv")
@@ -63,7 +90,7 @@ public final class ValidationFolder: AnalysisSink, @unchecked Sendable {
             lock.lock()
             finished = report
             lock.unlock()
-        case .progress, .failed, .tileAnalysed: break
+        case .progress, .failed: break
         }
     }
 }

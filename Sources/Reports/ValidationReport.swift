@@ -67,9 +67,18 @@ public struct ValidationReport: Encodable, Sendable {
     public var images: [Row]
     public var failures: [AnalysisReport.Failure]
     public var overall: Overall
+    /// One line per slide validated (`ValidationMatches.summary`), printed after the overall figures;
+    /// not in the JSON (its rows are in `images`).
+    public var slides: [String]
 
+    enum CodingKeys: String, CodingKey {
+        case tool, rules, classifier, threshold, classificationNote, images, failures, overall
+    }
+
+    /// `slides`: a line on each slide validated (its rows are among the summary's fields); when there
+    /// are any, `rules` says how a slide is validated too.
     public init(version: String, summary: ValidationSummary, failures: [AnalysisReport.Failure],
-                classifier: String? = nil, threshold: Double? = nil) {
+                classifier: String? = nil, threshold: Double? = nil, slides: [String] = []) {
         tool = AnalysisReport.Tool(version: version)
         let c = summary.classified
         self.classifier = c ? classifier : nil
@@ -79,6 +88,11 @@ public struct ValidationReport: Encodable, Sendable {
             + "Red cells are matched one-to-one with counted detections: boxes by box IoU >= 0.3 (highest first), points to the nearest detection whose mask contains them. "
             + "Leukocytes are excluded when no counted detection has its centroid in the middle half of the annotation, identified when matched to a leukocyte detection. "
             + "Precision is a lower bound where fields are not fully annotated."
+            + (slides.isEmpty ? "" : " On a slide, the pairs are found in each tile among the counted cells whose centroid lies in its core, "
+                + "and matched one-to-one over the whole slide; an annotation counts when the tile whose core holds its centre is counted; "
+                + "in a slide made of fields (fields.csv), annotations touching their field's edge are ignored, as in the field alone, "
+                + "and figures are given per field.")
+        self.slides = slides
         images = summary.fields.map { f in
             Row(image: f.image, annotated: f.annotated, detected: f.detected, matched: f.matched, recall: f.recall,
                 precision: f.precision, countRatio: f.countRatio, leukocytesAnnotated: f.leukocytesAnnotated,
@@ -179,6 +193,7 @@ public struct ValidationReport: Encodable, Sendable {
             out += "images with a parasitized call: \(o.imagesWithParasitizedCalls ?? 0) of \(o.images)\n"
             out += "(annotated parasitemia counts annotated cells only: where not every cell is annotated it is an approximation)\n"
         }
+        for line in slides { out += terminalText(line) + "\n" }
         if !failures.isEmpty { out += "\(failures.count) image(s) failed\n" }
         return out
     }

@@ -16,7 +16,11 @@ struct MakeSlideCommand: ParsableCommand {
             that order as often as the size asks. Annotations (--truth, a cells.csv with the header \
             image,x,y,width,height,class,source_label) are written, moved by each copy's offset, to \
             cells.csv in the slide's folder, with the slide's file name as image; boxes and points cut \
-            by the slide's edge are left out. Prints the slide's size, levels, time and peak memory.
+            by the slide's edge are left out. With --truth, fields.csv beside it gives where each field \
+            lies (image,field,x,y,width,height: the slide's file name, the field's, and its rectangle \
+            in the slide, cut to it), for `smear validate SLIDE --truth cells.csv --truth fields.csv`, \
+            which then judges each annotation against the edges of its own field. Prints the slide's \
+            size, levels, time and peak memory.
 
             Example (2 gigapixels of IML-Malaria fields):
               smear-bench make-slide ../shared/data/smears/iml-malaria/images \\
@@ -84,7 +88,10 @@ struct MakeSlideCommand: ParsableCommand {
         } ?? FieldMosaic(fieldWidth: sample.width, fieldHeight: sample.height, fieldCount: paths.count,
                          width: width!, height: height!)
         let cellsPath = ((out as NSString).deletingLastPathComponent as NSString).appendingPathComponent("cells.csv")
-        if let truth, (truth as NSString).resolvingSymlinksInPath == (cellsPath as NSString).resolvingSymlinksInPath {
+        let fieldsPath = ((out as NSString).deletingLastPathComponent as NSString).appendingPathComponent("fields.csv")
+        if let truth, [cellsPath, fieldsPath].contains(where: {
+            ($0 as NSString).resolvingSymlinksInPath == (truth as NSString).resolvingSymlinksInPath
+        }) {
             throw ValidationError("--out would overwrite the --truth file \(truth): write the slide into another folder")
         }
         let annotations = try truth.map { try Annotation.load(csv: $0) }
@@ -120,13 +127,14 @@ struct MakeSlideCommand: ParsableCommand {
         var written = 0
         if let annotations {
             written = try writeAnnotations(annotations, mosaic: mosaic, paths: paths, to: cellsPath)
+            try writePlacement(mosaic: mosaic, paths: paths, to: fieldsPath)
         }
         let seconds = wallSeconds() - start
         let bytes = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
         print(String(format: "%@: %d×%d px (%.2f gigapixels), %d levels down to %d×%d, JPEG q%d in %d px tiles, %.4f µm/px, %.0f MB",
                      out, mosaic.width, mosaic.height, Double(mosaic.width * mosaic.height) / 1e9, levels.count,
                      levels.last!.width, levels.last!.height, quality, tileSize, micronsPerPixel, Double(bytes) / 1e6))
-        if annotations != nil { print("\(cellsPath): \(written) annotations") }
+        if annotations != nil { print("\(cellsPath): \(written) annotations; \(fieldsPath): \(mosaic.columns * mosaic.rows) fields") }
         print(String(format: "%.1f s wall, %.0f MB peak resident", seconds, peakResidentMegabytes()))
         if let readBack { try timeReads(side: readBack) }
     }
@@ -182,6 +190,20 @@ struct MakeSlideCommand: ParsableCommand {
         }
         try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         return lines.count - 1
+    }
+
+    /// Writes where each placed field lies in the slide (`MosaicField`, cut to the slide) to `path`.
+    private func writePlacement(mosaic: FieldMosaic, paths: [String], to path: String) throws {
+        var fields: [MosaicField] = []
+        for row in 0..<mosaic.rows {
+            for column in 0..<mosaic.columns {
+                let x = column * mosaic.fieldWidth, y = row * mosaic.fieldHeight
+                fields.append(MosaicField(field: (paths[mosaic.field(column: column, row: row)] as NSString).lastPathComponent,
+                                          rect: TileGrid.Rect(x: x, y: y, width: min(mosaic.fieldWidth, mosaic.width - x),
+                                                              height: min(mosaic.fieldHeight, mosaic.height - y))))
+            }
+        }
+        try MosaicField.csv(slide: (out as NSString).lastPathComponent, fields).write(toFile: path, atomically: true, encoding: .utf8)
     }
 
     /// `value` without a fractional part when it has none ("424", not "424.0").
