@@ -153,7 +153,26 @@ public struct AnalysisReport: Encodable, Sendable {
         /// The quality map and the QuPath GeoJSON of its cells (paths relative to the output folder).
         @NullEncoded public var qualityMap: String?
         @NullEncoded public var geojson: String?
+        /// The overlay, a pyramidal tiled BigTIFF at the slide's resolution, and the folder of its
+        /// tiles for the report's viewer (`LEVEL/COLUMN_ROW.jpg`), relative to the output folder.
+        @NullEncoded public var overlay: String?
+        @NullEncoded public var viewer: String?
         public var tiles: [Tile]
+    }
+
+    /// The files written for one slide, relative to the output folder.
+    public struct SlideFiles: Sendable {
+        public var qualityMap: String
+        public var geojson: String
+        public var overlay: String
+        public var viewer: String
+
+        public init(qualityMap: String, geojson: String, overlay: String, viewer: String) {
+            self.qualityMap = qualityMap
+            self.geojson = geojson
+            self.overlay = overlay
+            self.viewer = viewer
+        }
     }
 
     public var tool: Tool
@@ -169,9 +188,9 @@ public struct AnalysisReport: Encodable, Sendable {
 
     /// Arranges `result` (a plain batch is one sample with an empty name). `overlays` maps a field's
     /// path to its overlay's relative path; `classified` says whether a classifier ran (without one,
-    /// the parasitized counts and figures are null).
+    /// the parasitized counts and figures are null); `slideFiles` gives each slide's files, by path.
     public init(version: String, settings: Settings, result: AnalysisResult, overlays: [String: String], classified: Bool,
-                slideFiles: [String: (qualityMap: String, geojson: String)] = [:]) {
+                slideFiles: [String: SlideFiles] = [:]) {
         tool = Tool(version: version)
         self.settings = settings
         func percent(_ fraction: Double?) -> Double? { classified ? fraction.map { rounded(100 * $0, 3) } : nil }
@@ -216,6 +235,7 @@ public struct AnalysisReport: Encodable, Sendable {
                          parasitesPerMicrolitreCi95: classified ? perMicrolitre.map { [$0.lower.rounded(), $0.upper.rounded()] } : nil,
                          countedAreaPixels: s.countedPixels, countedAreaMm2: s.countedSquareMillimetres.map { rounded($0, 4) },
                          qualityMap: slideFiles[s.path]?.qualityMap, geojson: slideFiles[s.path]?.geojson,
+                         overlay: slideFiles[s.path]?.overlay, viewer: slideFiles[s.path]?.viewer,
                          tiles: s.tiles.map { tile in
                              Slide.Tile(index: tile.tile.index, column: tile.tile.column, row: tile.tile.row, x: tile.tile.core.x,
                                         y: tile.tile.core.y, width: tile.tile.core.width, height: tile.tile.core.height,

@@ -11,16 +11,27 @@ import Foundation
 /// cell's id shown after it.
 ///
 /// Sections: the summary (per sample: cells counted, parasitized, parasitemia with its Wilson 95%
-/// interval, parasites/µL, whether the target count was reached); the fields (a table with each
-/// overlay as a thumbnail that opens full size); the gallery of every cell called parasitized (its
-/// picture, probability, field and id, linking to the field's overlay); failures; settings.
+/// interval, parasites/µL, whether the target count was reached); the slides (each with its figures,
+/// its zoomable overlay (`SlideViewer`), its quality map, whose tiles open in the viewer when clicked,
+/// and a sample of its cells called parasitized, each opening its place in the viewer); the fields (a
+/// table with each overlay as a thumbnail that opens full size); the gallery of every cell of a field
+/// called parasitized (its picture, probability, field and id, linking to the field's overlay);
+/// failures; settings. The viewer's script is the page's only script, there only when a slide is.
 public struct HTMLReport {
     public var report: AnalysisReport
     public var gallery: [ParasitizedGallery.Item]
+    /// Each slide's viewer, by slide path (`AnalysisReport.Slide.file`).
+    public var viewers: [String: SlideViewer]
+    /// How many cells each slide's counted tiles had called parasitized, by slide key (the gallery shows
+    /// a sample of them).
+    public var slideParasitized: [String: Int]
 
-    public init(report: AnalysisReport, gallery: [ParasitizedGallery.Item]) {
+    public init(report: AnalysisReport, gallery: [ParasitizedGallery.Item], viewers: [String: SlideViewer] = [:],
+                slideParasitized: [String: Int] = [:]) {
         self.report = report
         self.gallery = gallery
+        self.viewers = viewers
+        self.slideParasitized = slideParasitized
     }
 
     public func html() -> String {
@@ -49,7 +60,7 @@ public struct HTMLReport {
         .gallery { display: flex; flex-wrap: wrap; gap: 0.6rem; }
         figure.cell { margin: 0; width: 130px; text-align: center; font-size: 0.8rem; }
         figure.cell img { width: 120px; height: 120px; object-fit: contain; background: #000; border: 2px solid #d22; }
-        </style>
+        \(viewers.isEmpty ? "" : SlideViewer.style)</style>
         </head>
         <body>
         <h1>smear report</h1>
@@ -75,6 +86,7 @@ public struct HTMLReport {
             h += "</table>\n"
         }
         h += settingsSection()
+        if !viewers.isEmpty { h += SlideViewer.script }
         h += "</body>\n</html>\n"
         return h
     }
@@ -131,8 +143,18 @@ public struct HTMLReport {
                 h += "<tr><td>Parasites/µL</td><td><b>\(grouped(perUL))</b> (\(grouped(ci.lower))–\(grouped(ci.upper)))</td></tr>\n"
             }
             h += "</table>\n"
+            let viewer = viewers[s.file]
+            if let viewer {
+                h += "<h4>Overlay</h4>\n" + viewer.html(name: s.name)
+                h += "<p class=\"note\">Every object outlined as on a field's overlay; tiles not counted tinted by their reason, tiles not analysed grey. Drag to pan, wheel, pinch or + / − to zoom, 0 or fit for the whole slide; the address (#slide=…&amp;x=…&amp;y=…&amp;z=…) keeps the view. "
+                    + "The same overlay at full resolution: <a href=\"\(urlPath(viewer.tiff))\">\(escape(viewer.tiff))</a>, a pyramidal tiled BigTIFF that QuPath and OpenSlide open; it lines up with the slide and its GeoJSON.</p>\n"
+            }
             if let map = s.qualityMap {
-                h += "<p><img class=\"map\" src=\"\(urlPath(map))\" alt=\"quality map of \(escape(s.name))\"></p>\n"
+                h += "<h4>Quality map</h4>\n<p><img class=\"map\" src=\"\(urlPath(map))\" alt=\"quality map of \(escape(s.name))\""
+                if let viewer {
+                    h += " data-slide=\"\(escape(viewer.key))\" data-core=\"\(viewer.coreSize)\" data-columns=\"\(viewer.columns)\" data-rows=\"\(viewer.rows)\" title=\"click a tile to see it in the overlay\""
+                }
+                h += "></p>\n"
             }
             var legend = ["<span class=\"swatch\" style=\"background:rgb(40,170,80)\"></span> counted \(s.tilesCounted)"]
             for (reason, n) in s.tilesNotCounted.sorted(by: { $0.key < $1.key }) {
@@ -146,11 +168,28 @@ public struct HTMLReport {
             if let geojson = s.geojson {
                 h += "<p class=\"note\">Every object is in cells.csv (slide pixels) and in <a href=\"\(urlPath(geojson))\">\(escape(geojson))</a>, which QuPath opens on top of the slide (File › Import objects).</p>\n"
             }
+            if let viewer, s.parasitized != nil { h += slideGallery(viewer, name: s.name) }
         }
         return h
     }
 
+    /// A slide's sample of cells called parasitized, each linking to its place in the viewer.
+    func slideGallery(_ viewer: SlideViewer, name: String) -> String {
+        let items = gallery.filter { $0.slide == viewer.key }.sorted { $0.id < $1.id }
+        let total = slideParasitized[viewer.key] ?? items.count
+        var h = "<h4>Cells called parasitized (\(items.count == total ? "\(total)" : "\(items.count) of \(total), a random sample"))</h4>\n"
+        guard !items.isEmpty else { return h + "<p>No cell of a counted tile was called parasitized.</p>\n" }
+        h += "<p class=\"note\">Each picture shows the cell outlined in red with its surroundings. Click it to see the cell in the overlay above, where it carries the same id.</p>\n<div class=\"gallery\">\n"
+        for item in items {
+            h += "<figure class=\"cell\"><a href=\"\(escape(SlideViewer.link(key: viewer.key, x: item.centroidX, y: item.centroidY, zoom: 1)))\">"
+            h += "<img src=\"\(urlPath(item.picture))\" alt=\"cell \(item.id) of \(escape(name))\" loading=\"lazy\"></a>"
+            h += String(format: "<figcaption>p = %.2f<br>#%ld<br>(%.0f, %.0f)</figcaption></figure>\n", item.pParasitized, item.id, item.centroidX, item.centroidY)
+        }
+        return h + "</div>\n"
+    }
+
     func fieldsSection() -> String {
+        if report.images.isEmpty && !report.slides.isEmpty { return "" }
         var h = "<h2 id=\"fields\">Fields</h2>\n<table>\n<tr><th>Field</th>"
         if !report.samples.isEmpty { h += "<th>Sample</th>" }
         h += "<th>Red cells</th><th>Parasitized</th><th>Parasitemia</th><th>Not counted</th><th>Overlay</th></tr>\n"
@@ -172,7 +211,8 @@ public struct HTMLReport {
     }
 
     func gallerySection() -> String {
-        guard report.totals.parasitized != nil else { return "" }
+        guard report.totals.parasitized != nil, !report.images.isEmpty || report.slides.isEmpty else { return "" }
+        let gallery = self.gallery.filter { $0.slide == nil }
         var h = "<h2 id=\"parasitized\">Cells called parasitized (\(gallery.count))</h2>\n"
         guard !gallery.isEmpty else { return h + "<p>No cell was called parasitized.</p>\n" }
         h += "<p class=\"note\">Each picture shows the cell outlined in red with its surroundings. Click it to open the field's overlay, where the cell carries the same id.</p>\n<div class=\"gallery\">\n"

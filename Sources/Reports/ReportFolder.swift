@@ -6,10 +6,12 @@ import Pipeline
 /// (with a NOT COUNTED notice when it failed quality control) and, for a counted field, the gallery
 /// pictures of its parasitized cells and, with a crops folder, a masked crop of every counted cell.
 /// As each slide tile is analysed: its cells, streamed into cells.csv and the slide's QuPath GeoJSON
-/// (`slides/NAME/cells.geojson`), so memory does not grow with the slide. When the run finishes:
-/// each slide's quality map, report.json, the fields' lines of cells.csv and report.html, then both
-/// folders committed (see `OutputFolder`: nothing appears before). Safe to receive fields and tiles
-/// from several threads at once.
+/// (`slides/NAME/cells.geojson`), so memory does not grow with the slide; its part of the slide's
+/// overlay (`SlideOverlay`: `slides/NAME/overlay.tiff` and the viewer's tiles) and, for a counted tile,
+/// its parasitized cells offered to the slide's gallery sample. When the run finishes: each slide's
+/// overlay completed, its quality map, report.json, the fields' lines of cells.csv and report.html,
+/// then both folders committed (see `OutputFolder`: nothing appears before). Safe to receive fields
+/// and tiles from several threads at once.
 public final class ReportFolder: AnalysisSink, @unchecked Sendable {
     let folder: OutputFolder
     let crops: OutputFolder?
@@ -23,6 +25,8 @@ public final class ReportFolder: AnalysisSink, @unchecked Sendable {
     let cellsFile: OutputFolder.Stream
     /// Each slide's GeoJSON, streamed, with whether a feature was written yet; by slide path.
     private var geojson: [String: (stream: OutputFolder.Stream, started: Bool)] = [:]
+    /// Each slide's overlay, by slide path, from its first tile analysed.
+    private var slideOverlays: [String: SlideOverlay] = [:]
     private var finished: AnalysisReport?
     private let lock = NSLock()
 
@@ -71,8 +75,30 @@ public final class ReportFolder: AnalysisSink, @unchecked Sendable {
         }
     }
 
-    /// A slide's tile: its cells into cells.csv (slide coordinates) and the slide's GeoJSON.
+    /// A slide's tile: its cells into cells.csv (slide coordinates) and the slide's GeoJSON, its part of
+    /// the slide's overlay, and its parasitized cells to the gallery.
     func write(_ analysed: AnalysedTile) throws {
+        let base = SlideOutputs.folder(of: overlays[analysed.slide]!)
+        try writeCells(analysed)
+        lock.lock()
+        var overlay = slideOverlays[analysed.slide]
+        if overlay == nil {
+            do {
+                overlay = try SlideOverlay(first: analysed, folder: folder, base: base)
+            } catch {
+                lock.unlock()
+                throw error
+            }
+            slideOverlays[analysed.slide] = overlay
+        }
+        lock.unlock()
+        try overlay!.add(analysed)
+        try gallery.add(tile: analysed, key: (base as NSString).lastPathComponent, name: analysed.sample, tiff: base + "/overlay.tiff",
+                        overlay: overlays[analysed.slide]!)
+    }
+
+    /// A slide tile's cells into cells.csv (slide coordinates) and the slide's GeoJSON.
+    func writeCells(_ analysed: AnalysedTile) throws {
         let field = analysed.field, origin = (x: analysed.tile.read.x, y: analysed.tile.read.y)
         var lines = ""
         var features: [String] = []
@@ -92,9 +118,14 @@ public final class ReportFolder: AnalysisSink, @unchecked Sendable {
 
     func finish(_ result: AnalysisResult) throws {
         let drawn = Set(result.fields.map(\.path) + result.failures.compactMap(\.rejected?.path))
-        var slideFiles: [String: (qualityMap: String, geojson: String)] = [:]
+        var slideFiles: [String: AnalysisReport.SlideFiles] = [:]
+        var viewers: [String: SlideViewer] = [:]
         for slide in result.slides {
             let base = SlideOutputs.folder(of: overlays[slide.path]!)
+            let overlay = try slideOverlays[slide.path] ?? SlideOverlay(count: slide, folder: folder, base: base)
+            let unreadable = Set(slide.tiles.filter { $0.unfit?.hasPrefix("unreadable") == true }.map(\.tile.index))
+            viewers[slide.path] = try overlay.finish(unreadable: unreadable, threads: ProcessInfo.processInfo.activeProcessorCount)
+            slideOverlays[slide.path] = nil
             let map = base + "/quality-map.png"
             try folder.write(Data(ImageCodecs.encodePNG(SlideOutputs.qualityMap(slide))), to: map)
             if geojson[slide.path] == nil {   // a slide without a single object
@@ -103,14 +134,17 @@ public final class ReportFolder: AnalysisSink, @unchecked Sendable {
             }
             try geojson[slide.path]!.stream.append(Data("\n]}\n".utf8))
             try geojson[slide.path]!.stream.close()
-            slideFiles[slide.path] = (map, base + "/cells.geojson")
+            slideFiles[slide.path] = AnalysisReport.SlideFiles(qualityMap: map, geojson: base + "/cells.geojson",
+                                                               overlay: base + "/overlay.tiff", viewer: base + "/viewer")
         }
+        try gallery.writeSlidePictures(to: folder)
         let report = AnalysisReport(version: version, settings: settings, result: result,
                                     overlays: overlays.filter { drawn.contains($0.key) }, classified: classified, slideFiles: slideFiles)
         try folder.write(report.json(), to: "report.json")
         try cellsFile.append(Data(report.cells.map { AnalysisReport.csvLine($0) + "\n" }.joined().utf8))
         try cellsFile.close()
-        try folder.write(Data(HTMLReport(report: report, gallery: gallery.items).html().utf8), to: "report.html")
+        try folder.write(Data(HTMLReport(report: report, gallery: gallery.items, viewers: viewers,
+                                         slideParasitized: gallery.slideCounts).html().utf8), to: "report.html")
         try folder.commit()
         try crops?.commit()
         lock.lock()
