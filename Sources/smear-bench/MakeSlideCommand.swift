@@ -45,6 +45,9 @@ struct MakeSlideCommand: ParsableCommand {
     @Option(help: "Instead of --width/--height: the smallest grid of whole fields about twice as wide as high with this many gigapixels.")
     var gigapixels: Double?
 
+    @Flag(help: "Flip fields in odd columns left to right and in odd rows top to bottom: a slide of one field is then seamless.")
+    var mirror = false
+
     @Option(help: "Tile side in pixels (a multiple of 16).")
     var tileSize = 512
 
@@ -83,20 +86,20 @@ struct MakeSlideCommand: ParsableCommand {
         let paths = try expandImagePaths(images)
         guard let first = paths.first else { throw ValidationError("no field images given") }
         let sample = try ImageCodecs.read(path: first)
-        let mosaic = gigapixels.map {
+        var mosaic = gigapixels.map {
             FieldMosaic(fieldWidth: sample.width, fieldHeight: sample.height, fieldCount: paths.count, gigapixels: $0)
         } ?? FieldMosaic(fieldWidth: sample.width, fieldHeight: sample.height, fieldCount: paths.count,
                          width: width!, height: height!)
-        let cellsPath = ((out as NSString).deletingLastPathComponent as NSString).appendingPathComponent("cells.csv")
-        let fieldsPath = ((out as NSString).deletingLastPathComponent as NSString).appendingPathComponent("fields.csv")
+        mosaic.mirrored = mirror
+        let cellsPath = (parentPath(out) as NSString).appendingPathComponent("cells.csv")
+        let fieldsPath = (parentPath(out) as NSString).appendingPathComponent("fields.csv")
         if let truth, [cellsPath, fieldsPath].contains(where: {
             ($0 as NSString).resolvingSymlinksInPath == (truth as NSString).resolvingSymlinksInPath
         }) {
             throw ValidationError("--out would overwrite the --truth file \(truth): write the slide into another folder")
         }
         let annotations = try truth.map { try Annotation.load(csv: $0) }
-        try FileManager.default.createDirectory(atPath: (out as NSString).deletingLastPathComponent.isEmpty
-                                                ? "." : (out as NSString).deletingLastPathComponent,
+        try FileManager.default.createDirectory(atPath: parentPath(out).isEmpty ? "." : parentPath(out),
                                                 withIntermediateDirectories: true)
 
         FileHandle.standardError.write(Data(String(
@@ -178,8 +181,12 @@ struct MakeSlideCommand: ParsableCommand {
             for column in 0..<mosaic.columns {
                 let name = (paths[mosaic.field(column: column, row: row)] as NSString).lastPathComponent
                 let dx = Double(column * mosaic.fieldWidth), dy = Double(row * mosaic.fieldHeight)
+                let flipX = mosaic.mirrored && column % 2 == 1, flipY = mosaic.mirrored && row % 2 == 1
                 for a in byImage[name] ?? [] {
-                    let x = a.x + dx, y = a.y + dy
+                    // A flipped field's box starts at its mirrored far corner; a point is mirrored in place.
+                    let fx = flipX ? Double(mosaic.fieldWidth) - a.x - (a.width ?? 0) : a.x
+                    let fy = flipY ? Double(mosaic.fieldHeight) - a.y - (a.height ?? 0) : a.y
+                    let x = fx + dx, y = fy + dy
                     let inside = a.isBox ? x + a.width! <= Double(mosaic.width) && y + a.height! <= Double(mosaic.height)
                         : x < Double(mosaic.width) && y < Double(mosaic.height)
                     guard inside else { continue }
