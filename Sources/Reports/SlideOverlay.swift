@@ -14,8 +14,8 @@ import Slides
 /// cells outlined green, parasitized ones bold red with their probability and Grad-CAM tint if made,
 /// excluded objects dotted, ids at the centroids). A tile that was analysed but not counted is tinted
 /// 40% towards its quality-map colour (`SlideOutputs.color(of:)`) and says "NOT COUNTED: reason" in its
-/// top-left corner; a tile never analysed (the count reached its target first) is the slide tinted
-/// grey, "NOT ANALYSED", without outlines; a tile that could not be read is flat black.
+/// top-left corner; a tile never analysed (the count reached its target first) is flat light grey,
+/// "NOT ANALYSED" (not read from the slide); a tile that could not be read is flat black.
 ///
 /// **Tiles.** The TIFF's tiles line up with the analysis tiles: each core (`TileGrid`, `coreSize` a
 /// multiple of 64) is `bands` TIFF tiles of `coreSize × coreSize/4`, and levels 1, 2… (up to 3) have
@@ -37,8 +37,8 @@ import Slides
 ///
 /// Cost: per tile, one copy of the region read, the drawing, one comparison of its margin with the
 /// region read, and one JPEG encode per band per level (1.33 encodes of the core's pixels); at the
-/// end, tiles never analysed are read from the slide, tinted and encoded (on every core), and the
-/// smallest levels made. Measured on a 0.41-gigapixel slide of IML fields (README): see there.
+/// end, the bands still waiting encoded, tiles never analysed written as one flat JPEG per level
+/// (no read of the slide), and the smallest levels made. Measured on a 0.41-gigapixel slide of IML fields (README): see there.
 /// Thread-safe: `add` is called from the threads that analyse tiles.
 final class SlideOverlay: @unchecked Sendable {
     /// JPEG quality of the tiles.
@@ -91,6 +91,9 @@ final class SlideOverlay: @unchecked Sendable {
     /// Bands whose pixels are held, oldest first, and their bytes.
     private var held: [Int] = []
     private var heldBytes = 0
+    /// `flatTile`'s JPEGs, by level, width and height.
+    private var flatTiles: [[Int]: [UInt8]] = [:]
+    private let flatLock = NSLock()
 
     /// The overlay of the slide whose first tile analysed is `tile`, into `base/overlay.tiff` and
     /// `base/viewer/` of `folder`.
@@ -175,7 +178,7 @@ final class SlideOverlay: @unchecked Sendable {
     }
 
     /// Encodes every band still to be encoded: those waiting for neighbours that were never analysed,
-    /// and the cores never analysed (from the slide, tinted; `unreadable` ones flat black), on
+    /// and the cores never analysed (flat grey; `unreadable` ones flat black), on
     /// `threads` threads; then writes the TIFF. Returns the viewer of the pyramid.
     func finish(unreadable: Set<Int>, threads: Int) throws -> SlideViewer {
         lock.lock()
@@ -389,8 +392,8 @@ final class SlideOverlay: @unchecked Sendable {
     }
 
     /// Encodes band `key` at every level given to the builder and writes its viewer tiles: as its tile
-    /// drew it (`waiting`), or for a core never analysed the slide tinted grey with "NOT ANALYSED" (or,
-    /// `unreadable`, black); with what its neighbours drew into it on top.
+    /// drew it (`waiting`), or for a core never analysed flat grey with "NOT ANALYSED" (or, `unreadable`,
+    /// black); with what its neighbours drew into it on top.
     func encode(band key: Int, waiting: Waiting, spills: [(from: Int, marks: Marks)], unreadable: Bool = false) throws {
         let index = key / Self.bands, j = key % Self.bands
         let c = index % columns, r = index / columns
@@ -403,12 +406,27 @@ final class SlideOverlay: @unchecked Sendable {
             do { image = try ImageCodecs.decode(kept, name: "band") } catch {
                 throw OutputError("\(folder.path)/\(base)/overlay.tiff: \(error.detail)")
             }
-        } else {
-            image = unreadable ? RGBImage(width: w, height: h)
-                : (try? slide.region(x: x0, y: y0, width: w, height: h)) ?? RGBImage(width: w, height: h, fill: SlideOutputs.notAnalysed)
-            let table = Self.tintTable(unreadable ? SlideOutputs.color(of: "unreadable") : SlideOutputs.notAnalysed)
+        } else if unreadable {
+            image = RGBImage(width: w, height: h)
+            let table = Self.tintTable(SlideOutputs.color(of: "unreadable"))
             image.pixels.withUnsafeMutableBufferPointer { Self.tint($0.baseAddress!, into: $0.baseAddress!, count: w * h, table) }
-            if j == 0 { drawNotice(unreadable ? "NOT COUNTED: unreadable" : "NOT ANALYSED", on: &image, x: 0, y: 0) }
+            if j == 0 { drawNotice("NOT COUNTED: unreadable", on: &image, x: 0, y: 0) }
+        } else {
+            // A core never analysed (the count reached its target first): flat grey, not read from the
+            // slide, so a count to a target costs no pass over the whole slide. Without outlines of
+            // neighbours reaching into it, every such band of a size is the same JPEG, encoded once.
+            image = RGBImage(width: w, height: h, fill: SlideOutputs.notAnalysed)
+            if j == 0 { drawNotice("NOT ANALYSED", on: &image, x: 0, y: 0) }
+            if spills.isEmpty && j != 0 {
+                for level in 0..<builder.tileLevels {
+                    let jpeg = try flatTile(level: level, width: w, height: h)
+                    do { try builder.add(jpeg, level: level, column: c, row: r * Self.bands + j) } catch {
+                        throw OutputError("\(folder.path)/\(base)/overlay.tiff: \(error.detail)")
+                    }
+                    try folder.write(Data(jpeg), to: "\(base)/viewer/\(level)/\(c)_\(r * Self.bands + j).jpg")
+                }
+                return
+            }
         }
         for spill in spills { paint(spill.marks, stride: core, rows: (j * band)..<(j * band + h), shift: j * band, on: &image) }
         for level in 0..<builder.tileLevels {
@@ -423,6 +441,21 @@ final class SlideOverlay: @unchecked Sendable {
             }
             try folder.write(Data(jpeg), to: "\(base)/viewer/\(level)/\(c)_\(r * Self.bands + j).jpg")
         }
+    }
+
+    /// The JPEG tile at `level` of a flat grey band `width × height` (at level 0) of a core never
+    /// analysed, encoded once per level and size.
+    func flatTile(level: Int, width: Int, height: Int) throws -> [UInt8] {
+        let key = [level, width, height]
+        if let jpeg = flatLock.withLock({ flatTiles[key] }) { return jpeg }
+        var image = RGBImage(width: width, height: height, fill: SlideOutputs.notAnalysed)
+        for _ in 0..<level { image = Self.halved(image) }
+        let jpeg: [UInt8]
+        do { jpeg = try PyramidTIFFWriter.jpegTile(image, tileWidth: core >> level, tileHeight: band >> level, quality: Self.quality) } catch {
+            throw OutputError("\(folder.path)/\(base)/overlay.tiff: \(error.detail)")
+        }
+        flatLock.withLock { flatTiles[key] = jpeg }
+        return jpeg
     }
 
     /// `image` halved in each direction, each pixel the rounded mean of its 2×2 block (a block cut by

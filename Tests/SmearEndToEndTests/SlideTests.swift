@@ -151,6 +151,32 @@ struct SlideTests {
         #expect(lost(nearSeams) <= max(2, nearSeams.count / 200), "\(lost(nearSeams)) of \(nearSeams.count) near the tiles' seams")
     }
 
+    @Test("counting a slide to a target analyses few tiles; the overlay shows the others flat grey, NOT ANALYSED")
+    func countToATarget() throws {
+        let folder = makeTemporaryFolder()
+        defer { removeTemporaryFolder(folder) }
+        let slidePath = folder.appendingPathComponent("slide.tiff").path
+        #expect(try Self.runBench(["make-slide", Fixture.images("iml-malaria"), "--width", "2560", "--height", "1920", "--out", slidePath]) == 0)
+        let out = folder.appendingPathComponent("out")
+        let run = smear(["analyze", slidePath, "--out", out.path, "--no-classify", "--target-cells", "50"])
+        #expect(run.status == 0, "\(run)")
+        let json = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any])
+        let s = try #require((json["slides"] as? [[String: Any]])?.first)
+        let analysed = try #require(s["tiles"] as? [[String: Any]])
+        let total = try #require(s["tiles_total"] as? Int), core = try #require(s["tile_size"] as? Int)
+        #expect(analysed.count < total && s["target_reached"] as? Bool == true)
+        // A core never analysed: below its notice, the overlay is the flat grey of the quality map's
+        // "not analysed" (JPEG: within a few levels).
+        let done = Set(analysed.compactMap { $0["index"] as? Int })
+        let columns = (2560 + core - 1) / core
+        let idle = try #require((0..<total).first { !done.contains($0) })
+        let overlay = try Slide(path: out.appendingPathComponent(try #require(s["overlay"] as? String)).path)
+        let x = idle % columns * core, y = idle / columns * core
+        let w = min(core, 2560 - x), h = min(core, 1920 - y)   // its centre: clear of the notice and of neighbours' outlines
+        let region = try overlay.region(x: x + w / 2 - 32, y: y + h / 2 - 16, width: 64, height: 32)
+        #expect(region.pixels.allSatisfy { abs(Int($0) - 225) <= 4 }, "not flat grey at core \(idle)")
+    }
+
     @Test("a slide that cannot be read fails with one line naming it")
     func unreadableSlide() throws {
         let folder = makeTemporaryFolder()
