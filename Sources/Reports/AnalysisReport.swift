@@ -135,6 +135,8 @@ public struct AnalysisReport: Encodable, Sendable {
         public var cellDiameterSource: String
         /// 7.5 µm in pixels from the pixel size (null without one).
         @NullEncoded public var cellDiameterFromPixelSize: Double?
+        /// The green absorbance every tile splits cells from glass at (`SlidePlan.foregroundThreshold`).
+        public var foregroundThreshold: Double
         public var tileSize: Int, tileMargin: Int
         public var tilesTotal: Int, tilesAnalysed: Int, tilesCounted: Int
         /// Tiles analysed but not counted, by reason.
@@ -158,6 +160,16 @@ public struct AnalysisReport: Encodable, Sendable {
         @NullEncoded public var overlay: String?
         @NullEncoded public var viewer: String?
         public var tiles: [Tile]
+    }
+
+    /// What the totals were counted in: "3 fields", "1 slide", "2 fields and 1 slide".
+    public var countedIn: String {
+        func some(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+        switch (images.count, slides.count) {
+        case (let f, 0): return some(f, "field")
+        case (0, let s): return some(s, "slide")
+        case (let f, let s): return some(f, "field") + " and " + some(s, "slide")
+        }
     }
 
     /// The files written for one slide, relative to the output folder.
@@ -226,6 +238,7 @@ public struct AnalysisReport: Encodable, Sendable {
                          micronsPerPixel: s.micronsPerPixel.map { rounded(($0.x + $0.y) / 2, 5) },
                          cellDiameter: rounded(s.plan.diameter, 1), cellDiameterSource: s.plan.diameterSource,
                          cellDiameterFromPixelSize: s.plan.expectedDiameter.map { rounded($0, 1) },
+                         foregroundThreshold: rounded(s.plan.foregroundThreshold, 3),
                          tileSize: s.plan.grid.coreSize, tileMargin: s.plan.grid.margin, tilesTotal: s.plan.grid.count,
                          tilesAnalysed: s.tiles.count, tilesCounted: s.tiles.filter { $0.unfit == nil }.count, tilesNotCounted: reasons,
                          targetCells: s.targetCells, targetReached: s.targetReached, cellsCounted: t.counted,

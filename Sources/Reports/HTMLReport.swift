@@ -95,7 +95,7 @@ public struct HTMLReport {
         var h = "<h2 id=\"summary\">Summary</h2>\n"
         if report.samples.isEmpty {
             let t = report.totals
-            h += "<p><span class=\"big\">\(t.cellsCounted)</span> red cells counted in \(report.images.count) field(s)"
+            h += "<p><span class=\"big\">\(t.cellsCounted)</span> red cells counted in \(report.countedIn)"
             if let k = t.parasitized, let p = t.parasitemiaPercent, let ci = bounds(t.parasitemiaCi95Percent) {
                 h += String(format: "; <span class=\"big\">%ld</span> parasitized: parasitemia <span class=\"big\">%.2f%%</span> (95%% CI %.2f–%.2f%%)", k, p, ci.lower, ci.upper)
             }

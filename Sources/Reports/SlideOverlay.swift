@@ -359,9 +359,12 @@ final class SlideOverlay: @unchecked Sendable {
             let width = min(8, bytes - i)
             let same = width == 8 ? pa.loadUnaligned(fromByteOffset: i, as: UInt64.self) == pb.loadUnaligned(fromByteOffset: i, as: UInt64.self)
                 : memcmp(pa + i, pb + i, width) == 0
-            if !same {
-                for p in max(next, i / 3)...((i + width - 1) / 3) where memcmp(pa + 3 * p, pb + 3 * p, 3) != 0 { body(p) }
-                next = (i + width - 1) / 3 + 1
+            // The pixels these bytes touch, less any a chunk before already looked at (a pixel can
+            // straddle two chunks; at the end, a short chunk can lie wholly in one looked at).
+            let first = max(next, i / 3), last = (i + width - 1) / 3
+            if !same && first <= last {
+                for p in first...last where memcmp(pa + 3 * p, pb + 3 * p, 3) != 0 { body(p) }
+                next = last + 1
             }
             i += width
         }

@@ -176,8 +176,17 @@ struct Analyze: ParsableCommand {
             if !s.targetReached { line += "; target of \(s.targetCells ?? 0) cells NOT reached" }
             lines.append(line)
         }
+        for s in report.slides {
+            var line = "\(s.name): \(s.cellsCounted) red cells in \(s.tilesCounted) of \(s.tilesTotal) tiles"
+            if let p = s.parasitemiaPercent, let ci = s.parasitemiaCi95Percent, let perUL = s.parasitesPerMicrolitre {
+                line += String(format: ", %d parasitized: parasitemia %.2f%% (95%% CI %.2f–%.2f%%), %.0f parasites/µL",
+                               s.parasitized ?? 0, p, ci[0], ci[1], perUL)
+            }
+            if !s.targetReached { line += "; target of \(s.targetCells ?? 0) cells NOT reached" }
+            lines.append(line)
+        }
         if report.samples.isEmpty {
-            var line = "\(report.totals.cellsCounted) red cells counted in \(report.images.count) field\(report.images.count == 1 ? "" : "s")"
+            var line = "\(report.totals.cellsCounted) red cells counted in \(report.countedIn)"
             if let k = report.totals.parasitized, let p = report.totals.parasitemiaPercent {
                 line += String(format: ", %d parasitized (%.2f%%)", k, p)
             }

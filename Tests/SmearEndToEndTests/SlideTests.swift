@@ -46,6 +46,12 @@ struct SlideTests {
         #expect(tiles.count == s["tiles_total"] as? Int && tiles.count > 1)
         let counted = try #require(s["cells_counted"] as? Int)
         #expect(counted == tiles.filter { $0["counted"] as? Bool == true }.reduce(0) { $0 + ($1["cells_counted"] as! Int) })
+        let threshold = try #require(s["foreground_threshold"] as? Double)
+        #expect(threshold >= 0.04 && threshold < 1)
+        // The summary on standard error: the slide's line, then the totals counted in one slide.
+        let summary = run.stderrLines.filter { !$0.hasPrefix("[") }.suffix(3)
+        #expect(Array(summary) == ["smear-test: \(counted) red cells in \(tiles.count) of \(tiles.count) tiles",
+                                   "\(counted) red cells counted in 1 slide", "results in \(out.path)"], "\(summary)")
 
         // cells.csv: the slide's objects in slide coordinates, ids unique across the slide, no cell twice.
         let rows = parseCSV(try String(contentsOf: out.appendingPathComponent("cells.csv"), encoding: .utf8)).dropFirst()
