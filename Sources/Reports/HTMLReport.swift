@@ -100,7 +100,7 @@ public struct HTMLReport {
                 h += String(format: "; <span class=\"big\">%ld</span> parasitized: parasitemia <span class=\"big\">%.2f%%</span> (95%% CI %.2f–%.2f%%)", k, p, ci.lower, ci.upper)
             }
             h += ".</p>\n"
-            if t.parasitized != nil {
+            if t.parasitized != nil && !report.images.isEmpty {
                 h += "<p class=\"note\">These fields were analysed as a batch, not as one patient's sample; use --sample to count one slide to a target.</p>\n"
             }
             return h

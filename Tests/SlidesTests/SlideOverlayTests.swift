@@ -26,7 +26,7 @@ struct SlideOverlayTests {
         process.arguments = arguments
         process.currentDirectoryURL = root
         let errors = FileManager.default.temporaryDirectory.appendingPathComponent("overlay-test-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errors) }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: errors)
@@ -120,6 +120,7 @@ struct SlideOverlayTests {
         // The viewer: every tile of every level, each a JPEG of its level's tile size, and the TIFF's own bytes.
         let html = try String(contentsOf: URL(fileURLWithPath: out + "/report.html"), encoding: .utf8)
         #expect(!html.contains("http://") && !html.contains("https://"))
+        #expect(html.contains("counted in 1 slide") && !html.contains("analysed as a batch"))   // a slide is a sample, not a batch of fields
         let levels = try #require(Self.attribute("data-levels", in: html).flatMap {
             try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [[Int]]
         })
