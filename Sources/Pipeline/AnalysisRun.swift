@@ -35,6 +35,15 @@ public struct AnalysisRun: Sendable {
             self.init(name: name, paths: [slide], target: target)
             isSlide = true
         }
+
+        /// Whether the file at `path` is analysed as a slide (`Slide.isSlide`): a tiled or pyramidal
+        /// file, or a TIFF over the field size limit. A PNG or JPEG over the limit cannot be read region
+        /// by region; it stays a field, which the size limit refuses with one line. Cost: a header read.
+        public static func isSlideFile(_ path: String) -> Bool {
+            guard Slide.isSlide(path: path) else { return false }
+            let head = (FileHandle(forReadingAtPath: path).flatMap { try? $0.read(upToCount: 8) }).map { [UInt8]($0) } ?? []
+            return ImageCodecs.detectFormat(head) != .png && ImageCodecs.detectFormat(head) != .jpeg
+        }
     }
 
     public var samples: [Sample]

@@ -5,7 +5,6 @@ import ImageCodecs
 import Pipeline
 import Reports
 import Segmentation
-import Slides
 
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -91,7 +90,7 @@ struct Analyze: ParsableCommand {
         let fieldTarget = targetCells ?? 5000
         var samples: [AnalysisRun.Sample] = []
         func add(_ paths: [String], name: String, target: Int?) {
-            let slides = paths.filter(isSlide)
+            let slides = paths.filter(AnalysisRun.Sample.isSlideFile)
             let fields = paths.filter { !slides.contains($0) }
             if !fields.isEmpty { samples.append(.init(name: name, paths: fields, target: target)) }
             for slide in slides {
@@ -130,15 +129,6 @@ struct Analyze: ParsableCommand {
         if self.json { FileHandle.standardOutput.write(try report.json()) }
         FileHandle.standardError.write(Data(summary(report).utf8))
         if !result.failures.isEmpty { throw ExitCode(1) }
-    }
-
-    /// Whether `path` is analysed as a slide (`Slide.isSlide`): a tiled or pyramidal file, or a TIFF
-    /// over the field size limit. A PNG or JPEG over the limit cannot be read region by region; it
-    /// stays a field, which the size limit refuses with one line.
-    func isSlide(_ path: String) -> Bool {
-        guard Slide.isSlide(path: path) else { return false }
-        let head = (FileHandle(forReadingAtPath: path).flatMap { try? $0.read(upToCount: 8) }).map { [UInt8]($0) } ?? []
-        return ImageCodecs.detectFormat(head) != .png && ImageCodecs.detectFormat(head) != .jpeg
     }
 
     /// Whether two paths name the same folder (once both exist).

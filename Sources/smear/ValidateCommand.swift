@@ -5,7 +5,6 @@ import ImageCodecs
 import Pipeline
 import Reports
 import Segmentation
-import Slides
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -80,7 +79,7 @@ struct Validate: ParsableCommand {
         guard !paths.isEmpty else {
             throw PipelineError("\(images): no image in this folder is named in \(truth.joined(separator: " or "))")
         }
-        let slides = paths.filter(isSlide)
+        let slides = paths.filter(AnalysisRun.Sample.isSlideFile)
         var samples: [AnalysisRun.Sample] = slides.map { .init(name: (($0 as NSString).lastPathComponent as NSString).deletingPathExtension, slide: $0, target: nil) }
         let fields = paths.filter { !slides.contains($0) }
         if !fields.isEmpty { samples.insert(.init(name: "", paths: fields, target: nil), at: 0) }
@@ -104,13 +103,5 @@ struct Validate: ParsableCommand {
             print(report.text(perImage: !summary), terminator: "")
         }
         if !result.failures.isEmpty { throw ExitCode(1) }
-    }
-
-    /// Whether `path` is validated as a slide: as `analyze` decides, a tiled or pyramidal file or a
-    /// TIFF over the field size limit (`Slide.isSlide`), never a PNG or JPEG.
-    func isSlide(_ path: String) -> Bool {
-        guard Slide.isSlide(path: path) else { return false }
-        let head = (FileHandle(forReadingAtPath: path).flatMap { try? $0.read(upToCount: 8) }).map { [UInt8]($0) } ?? []
-        return ImageCodecs.detectFormat(head) != .png && ImageCodecs.detectFormat(head) != .jpeg
     }
 }
