@@ -52,7 +52,8 @@ public struct SegmentationError: Error, CustomStringConvertible, Sendable {
 ///    (`mergeFragments`, `mergeSplitCells`);
 /// 6. debris: objects far smaller or thinner than a cell; border: objects touching the image edge;
 /// 7. leukocytes: large blobs of high red-channel absorbance (nuclei) and the objects around them;
-/// 8. masks mapped back to full resolution; objects cut by a stitching seam (`Seams`) are border too.
+/// 8. masks mapped back to full resolution; objects cut by a stitching seam (`Seams`) are border too,
+///    and an image stitched from fields is segmented field by field (`segmentFields`).
 ///
 /// Cost: about ten passes over the field at the working scale (shrunk by the integer factor
 /// ⌊diameter / 16⌋: a 1280×960 field whose cells are ~60 px across is segmented at about 430×320).
@@ -80,19 +81,62 @@ public struct CellSegmenter: Sendable {
         guard diameter >= 4, diameter <= Double(min(image.width, image.height)) / 1.5 else {
             throw SegmentationError(description: "implausible cell size (\(Int(diameter)) px across): is this a thin blood smear field?")
         }
+        let seams = Seams(in: image)
+        var result = segmentFields(image, diameter: diameter, between: seams) ?? segmentField(image, diameter: diameter, reusing: preview)
+        result.seams = seams
+        for i in result.objects.indices where result.objects[i].status != .leukocyte && seams.cut(result.objects[i], reach: result.workingScale) {
+            result.objects[i].status = .border
+        }
+        return result
+    }
+
+    /// Segments `image` as one field (steps 1–8 but the seams), whose cells are `diameter` px across.
+    func segmentField(_ image: RGBImage, diameter: Double, reusing preview: (factor: Int, absorbance: Absorbance)? = nil) -> SegmentationResult {
         let (factor, absorbance) = workingAbsorbance(image, diameter: diameter, reusing: preview)
         let working = segmentAtWorkingScale(absorbance, diameter: diameter / Double(factor))
-        var objects = working.objects(factor: factor, fullWidth: image.width, fullHeight: image.height,
-                                      diameter: diameter)
-        let seams = Seams(in: image)
-        for i in objects.indices where objects[i].status != .leukocyte && seams.cut(objects[i], reach: factor) {
-            objects[i].status = .border
-        }
+        let objects = working.objects(factor: factor, fullWidth: image.width, fullHeight: image.height, diameter: diameter)
         return SegmentationResult(width: image.width, height: image.height, objects: objects,
                                   cellDiameter: diameter, diameterEstimated: parameters.cellDiameter == nil,
-                                  workingScale: factor, seams: seams, outlineContrast: working.outline.contrast,
+                                  workingScale: factor, seams: Seams(columns: [], rows: []), outlineContrast: working.outline.contrast,
                                   backgroundTexture: working.outline.backgroundTexture,
                                   stain: working.stain, glass: absorbance.glass)
+    }
+
+    /// A mosaic of fields (`seams` not empty) segmented field by field: each rectangle between the
+    /// seams at least 1.5 diameters across is segmented on its own (`segmentField`: its own background,
+    /// glass and stain levels and leukocyte references, as the field was alone; the foreground threshold
+    /// too unless one is given), so a strip of a field stained or lit otherwise than its neighbours is
+    /// not judged by their statistics. Cells cut by a seam touch their rectangle's edge and are border
+    /// cells, as in the field alone. The objects are numbered in reading order across the image; the
+    /// image's measures (outline contrast, texture, stain, glass) are those of the rectangle with the
+    /// most counted cells. Nil without seams, or when no rectangle is large enough.
+    /// Cost: that of segmenting the rectangles, about that of the whole image.
+    func segmentFields(_ image: RGBImage, diameter: Double, between seams: Seams) -> SegmentationResult? {
+        guard !seams.isEmpty else { return nil }
+        let minSide = max(16, Int((1.5 * diameter).rounded(.up)))
+        let xs = [0] + seams.columns + [image.width], ys = [0] + seams.rows + [image.height]
+        var objects: [DetectedObject] = []
+        var measured: SegmentationResult?
+        var alone = self
+        alone.parameters.foregroundThreshold = nil
+        for (y0, y1) in zip(ys, ys.dropFirst()) where y1 - y0 >= minSide {
+            for (x0, x1) in zip(xs, xs.dropFirst()) where x1 - x0 >= minSide {
+                let part = alone.segmentField(image.region(x: x0, y: y0, width: x1 - x0, height: y1 - y0), diameter: diameter)
+                objects += part.objects.map { DetectedObject(id: 0, x: $0.x + x0, y: $0.y + y0, mask: $0.mask, status: $0.status) }
+                if measured.map({ $0.count(.counted) < part.count(.counted) }) ?? true { measured = part }
+            }
+        }
+        guard var result = measured else { return nil }
+        let band = max(1, diameter)
+        objects.sort { a, b in
+            let ba = Int(a.centroidY / band), bb = Int(b.centroidY / band)
+            return ba != bb ? ba < bb : a.centroidX < b.centroidX
+        }
+        for i in objects.indices { objects[i].id = i + 1 }
+        result.width = image.width
+        result.height = image.height
+        result.objects = objects
+        return result
     }
 
     /// The working scale of `image` (the integer factor it is shrunk by, so that a cell `diameter` px

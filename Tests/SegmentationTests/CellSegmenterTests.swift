@@ -136,6 +136,28 @@ import Testing
         #expect(high.objects.reduce(0) { $0 + $1.area } < plain.objects.reduce(0) { $0 + $1.area })
     }
 
+    /// Two fields stitched side by side, one lit 40 levels darker with paler cells: the mosaic is
+    /// segmented field by field, so it gives exactly the objects of each field segmented alone.
+    @Test func aMosaicIsSegmentedFieldByField() throws {
+        let a = Self.field(discs: Self.grid())
+        var b = Self.field(discs: Self.grid().map { ($0.x, $0.y, $0.r, (190, 165, 175), $0.pallor) })
+        for i in b.pixels.indices { b.pixels[i] = b.pixels[i] > 40 ? b.pixels[i] - 40 : 0 }
+        var mosaic = RGBImage(width: 960, height: 360)
+        for y in 0..<360 {
+            for x in 0..<480 { mosaic[x, y] = a[x, y]; mosaic[480 + x, y] = b[x, y] }
+        }
+        #expect(Seams(in: mosaic) == Seams(columns: [480], rows: []))
+        let segmenter = CellSegmenter(parameters: SegmentationParameters(cellDiameter: 36))
+        func boxes(_ objects: [DetectedObject], dx: Int = 0) -> [[Int]] {
+            objects.map { [$0.x + dx, $0.y, $0.area, $0.status == .counted ? 1 : 0] }.sorted { $0.lexicographicallyPrecedes($1) }
+        }
+        let alone = try boxes(segmenter.segment(a).objects) + boxes(segmenter.segment(b).objects, dx: 480)
+        let together = try segmenter.segment(mosaic)
+        #expect(boxes(together.objects) == alone.sorted { $0.lexicographicallyPrecedes($1) })
+        #expect(together.count(.counted) == 48)
+        #expect(together.objects.map(\.id) == Array(1...together.objects.count))
+    }
+
     /// Background blocks: 1/8 of the shorter side, at most two diameters, at least 8 px.
     @Test func backgroundBlocksAreBoundedByTheCellSize() {
         #expect(Absorbance.blockSide(width: 427, height: 320, cellDiameter: nil) == 40)

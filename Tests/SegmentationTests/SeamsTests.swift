@@ -64,8 +64,13 @@ import Testing
         #expect(whole.seams == Seams(columns: [1280], rows: [960]))
         let partDiameters = counts.map(\.cellDiameter)
         #expect(abs(whole.cellDiameter / (partDiameters.reduce(0, +) / 2) - 1) < 0.1, "\(whole.cellDiameter) vs \(partDiameters)")
+        // Segmented field by field, the mosaic counts exactly what its parts count with its one cell
+        // size; with each part's own size (60 and 67 px against 65.6) within 7%.
+        let same = CellSegmenter(parameters: SegmentationParameters(cellDiameter: whole.cellDiameter))
+        let sameCounts = try parts.map { try same.segment($0).count(.counted) }
+        #expect(whole.count(.counted) == 2 * (sameCounts[0] + sameCounts[1]), "\(whole.count(.counted)) cells in the mosaic, 2 × \(sameCounts) in its parts")
         let sumOfParts = 2 * (counts[0].count(.counted) + counts[1].count(.counted))
         let ratio = Double(whole.count(.counted)) / Double(sumOfParts)
-        #expect(abs(ratio - 1) < 0.05, "\(whole.count(.counted)) cells in the mosaic, \(sumOfParts) in its parts")
+        #expect(abs(ratio - 1) < 0.07, "\(whole.count(.counted)) cells in the mosaic, \(sumOfParts) in its parts with their own cell sizes")
     }
 }
