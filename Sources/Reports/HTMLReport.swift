@@ -64,7 +64,7 @@ public struct HTMLReport {
         </head>
         <body>
         <h1>smear report</h1>
-        <p class="note">\(escape(report.tool.name)) \(escape(report.tool.version)) · \(report.images.count) field(s) analysed\(report.failures.isEmpty ? "" : ", \(report.failures.count) failed")</p>
+        <p class="note">\(escape(report.tool.name)) \(escape(report.tool.version)) · \(report.countedIn) analysed\(report.failures.isEmpty ? "" : ", \(report.failures.count) failed")</p>
 
         """
         h += summarySection()
@@ -229,7 +229,7 @@ public struct HTMLReport {
         var h = "<h2 id=\"settings\">Settings</h2>\n<table>\n"
         h += "<tr><td>Classifier</td><td class=\"data\">\(escape(s.model ?? "none (cells counted only)"))</td></tr>\n"
         if let t = s.threshold { h += String(format: "<tr><td>Decision threshold</td><td>%.3f</td></tr>\n", t) }
-        h += "<tr><td>Cell diameter</td><td>\(s.cellDiameter.map { String(format: "%.1f px", $0) } ?? "estimated per field")</td></tr>\n"
+        h += "<tr><td>Cell diameter</td><td>\(s.cellDiameter.map { String(format: "%.1f px", $0) } ?? (report.slides.isEmpty ? "estimated per field" : "estimated per field or slide"))</td></tr>\n"
         if let target = s.targetCells { h += "<tr><td>Target count per sample</td><td>\(target) red cells</td></tr>\n" }
         h += "<tr><td>Red cells per µL</td><td>\(grouped(s.redCellsPerMicrolitre))</td></tr>\n"
         return h + "</table>\n"

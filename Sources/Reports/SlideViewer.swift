@@ -69,9 +69,12 @@ public struct SlideViewer: Sendable {
               cx = Math.max(0, Math.min(W, cx)); cy = Math.max(0, Math.min(H, cy));
             }
             function place(img, s) {
+              // Edges snapped to whole screen pixels, shared by neighbours: no hairline gaps between tiles.
               var L = levels[img.k], dx = W / L[0], dy = H / L[1];
-              img.style.left = img.c * L[2] * dx * s + 'px'; img.style.top = img.r * L[3] * dy * s + 'px';
-              img.style.width = L[2] * dx * s + 'px'; img.style.height = L[3] * dy * s + 'px';
+              var x0 = Math.round(img.c * L[2] * dx * s), x1 = Math.round((img.c + 1) * L[2] * dx * s);
+              var y0 = Math.round(img.r * L[3] * dy * s), y1 = Math.round((img.r + 1) * L[3] * dy * s);
+              img.style.left = x0 + 'px'; img.style.top = y0 + 'px';
+              img.style.width = (x1 - x0) + 'px'; img.style.height = (y1 - y0) + 'px';
             }
             function draw() {
               clamp();
@@ -79,7 +82,7 @@ public struct SlideViewer: Sendable {
               for (var i = 1; i < levels.length; i++) if (W / levels[i][0] <= 1.01 / s) k = i;
               var L = levels[k], dx = W / L[0], dy = H / L[1];
               var x0 = cx - vw / 2 / s, y0 = cy - vh / 2 / s;
-              layer.style.transform = 'translate(' + (-x0 * s) + 'px,' + (-y0 * s) + 'px)';
+              layer.style.transform = 'translate(' + Math.round(-x0 * s) + 'px,' + Math.round(-y0 * s) + 'px)';
               layer.style.width = W * s + 'px'; layer.style.height = H * s + 'px';
               var c0 = Math.max(0, Math.floor(x0 / dx / L[2])), c1 = Math.min(Math.ceil(L[0] / L[2]) - 1, Math.floor((x0 + vw / s) / dx / L[2]));
               var r0 = Math.max(0, Math.floor(y0 / dy / L[3])), r1 = Math.min(Math.ceil(L[1] / L[3]) - 1, Math.floor((y0 + vh / s) / dy / L[3]));

@@ -120,7 +120,7 @@ struct SlideOverlayTests {
         // The viewer: every tile of every level, each a JPEG of its level's tile size, and the TIFF's own bytes.
         let html = try String(contentsOf: URL(fileURLWithPath: out + "/report.html"), encoding: .utf8)
         #expect(!html.contains("http://") && !html.contains("https://"))
-        #expect(html.contains("counted in 1 slide") && !html.contains("analysed as a batch"))   // a slide is a sample, not a batch of fields
+        #expect(html.contains("counted in 1 slide") && html.contains("1 slide analysed") && !html.contains("analysed as a batch"))   // a slide is a sample, not a batch of fields
         let levels = try #require(Self.attribute("data-levels", in: html).flatMap {
             try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [[Int]]
         })
