@@ -20,6 +20,12 @@ struct Analyze: ParsableCommand {
         reached, and the report gives the parasitemia with its Wilson 95% interval and parasites/µL. \
         --samples-root DIR analyses every sub-folder of DIR as a sample of that name.
 
+        A whole-slide image (Aperio .svs, Hamamatsu .ndpi, MIRAX .mrxs and other formats OpenSlide \
+        reads; a tiled or pyramidal TIFF, BigTIFF or OME-TIFF) is a sample of its own, analysed in \
+        tiles read on demand, in bounded memory: every tile fit for counting is counted, or, with \
+        --target-cells N, tiles spread over the slide until N cells are.
+        Example: smear analyze scan.svs --out results/scan
+
         Writes, into the output folder:
           report.json        settings, fields, samples, every object, failures
           cells.csv          every object: box, centroid, area, status, class,
@@ -31,12 +37,17 @@ struct Analyze: ParsableCommand {
                              counted dotted (blue border, orange leukocyte,
                              grey debris), ids, a header with the counts
           cells/             a picture of each cell called parasitized
+          slides/NAME/       each slide: cells.geojson (its cells for QuPath),
+                             overlay.tiff (the outlined slide, pyramidal),
+                             quality-map.png (which tiles were counted, and
+                             why not), viewer/ (tiles of the zoomable view
+                             in report.html)
 
         Files appear only when the run is complete. The exit status is non-zero if any input failed; \
         the others are still analysed and the failures are listed in report.json.
         """)
 
-    @Argument(help: "Field images or folders of them.")
+    @Argument(help: "Field images, folders of them, or whole-slide images.")
     var images: [String] = []
 
     @Option(help: "Output folder.")

@@ -67,7 +67,7 @@ struct HelpTests {
     @Test("analyze --help names every output file")
     func analyzeOutputs() throws {
         let text = smear(["analyze", "--help"]).stdoutText
-        for word in ["report.json", "cells.csv", "report.html", "overlays/NAME.png", "non-zero"] { #expect(text.contains(word), "\(word)") }
+        for word in ["report.json", "cells.csv", "report.html", "overlays/NAME.png", "non-zero", "whole-slide image", "slides/NAME/", "cells.geojson", "overlay.tiff"] { #expect(text.contains(word), "\(word)") }
     }
 
     @Test("usage errors: exit 64, an error line first")
