@@ -54,6 +54,10 @@ public struct AnalysisRun: Sendable {
     public var heatmaps: Bool
     /// Red-cell density for parasites per µL.
     public var redCellsPerMicrolitre: Double
+    /// Where slides keep their tiles' analyses as they are made (`TileCheckpoints`, a folder per slide
+    /// under `folder`), `settings` naming what changes an analysis (model, threshold…), and whether to
+    /// resume from those kept by an interrupted run; nil: none kept.
+    public var checkpoints: (folder: String, settings: String, resume: Bool)?
 
     public init(samples: [Sample], analyzer: FieldAnalyzer, threads: Int, heatmaps: Bool = false,
                 redCellsPerMicrolitre: Double = 5.0e6) {

@@ -138,6 +138,8 @@ public struct SlideCount: Sendable {
     public var tiles: [TileSummary]
     public var targetCells: Int?
     public var redCellsPerMicrolitre: Double
+    /// Tiles whose analysis was taken from an interrupted run (`TileCheckpoints`), not made again.
+    public var resumedTiles: Int = 0
 
     /// The counted tiles' cells pooled.
     public var tally: Tally { Tally.sum(tiles.filter { $0.unfit == nil }.map(\.tally)) }
@@ -153,7 +155,9 @@ extension AnalysisRun {
     /// over the slide until `target` counted cells. Every tile is sent as `.tileAnalysed`; its cells
     /// whose centroid lies in its core are its own, so none is counted twice or lost on a seam. A tile
     /// that cannot be read is not counted ("unreadable: …") and the slide is also reported as a
-    /// failure, so the run's exit status says so. Memory: the tiles of one wave (one to four a thread).
+    /// failure, so the run's exit status says so. With `checkpoints`, each tile's analysis is kept as it
+    /// is made and, resuming, taken from there instead of made again (`TileCheckpoints`); the tiles'
+    /// pixels are read again for the outputs. Memory: the tiles of one wave (one to four a thread).
     func analyseSlide(_ slide: Slide, sample: Sample, send: @Sendable (AnalysisEvent) throws -> Void) throws -> (SlideCount, FieldFailure?) {
         let plan = try SlidePlan.plan(slide, given: analyzer.segmenter.parameters.cellDiameter, segmenter: analyzer.segmenter)
         var slideWide = analyzer
@@ -161,10 +165,18 @@ extension AnalysisRun {
         slideWide.segmenter.parameters.foregroundThreshold = plan.foregroundThreshold
         let tileAnalyzer = slideWide
         let tiles = plan.grid.tiles
+        let kept: TileCheckpoints? = try checkpoints.map { c throws(PipelineError) in
+            let stem = String(slide.name.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }.prefix(100))
+            return try TileCheckpoints(folder: "\(c.folder)/\(stem)", resume: c.resume, settings: """
+                \(c.settings)
+                slide \(slide.path) \(slide.width)x\(slide.height)
+                cell diameter \(plan.diameter), foreground threshold \(plan.foregroundThreshold), tiles \(plan.grid.coreSize)+\(plan.grid.margin)
+                """)
+        }
         let order = sample.target == nil ? Array(tiles.indices) : TileGrid.spread(tiles)
         var summaries: [TileSummary] = []
         var unreadable: [String] = []
-        var counted = 0, nextID = 1, next = 0
+        var counted = 0, nextID = 1, next = 0, resumed = 0
         // Tiles are analysed in waves, all threads on one wave, then sent; counting to a target, a wave
         // is one tile a thread, so that few tiles are analysed past the target; otherwise four, so
         // that threads seldom wait at the end of a wave for the slowest tile.
@@ -173,7 +185,7 @@ extension AnalysisRun {
         while next < order.count && (sample.target.map { counted < $0 } ?? true) {
             let slice = order[next..<min(order.count, next + wave)].map { tiles[$0] }
             next += slice.count
-            let results = parallelMap(count: slice.count, threads: threads) { i -> Result<(FieldAnalysis, RGBImage), PipelineError> in
+            let results = parallelMap(count: slice.count, threads: threads) { i -> Result<(FieldAnalysis, RGBImage, Bool), PipelineError> in
                 let tile = slice[i], start = DispatchTime.now()
                 do throws(PipelineError) {
                     let image: RGBImage
@@ -182,15 +194,19 @@ extension AnalysisRun {
                     } catch {
                         throw PipelineError(error.description)
                     }
-                    let field = try tileAnalyzer.analyze(image, path: "\(slide.path)#tile-\(tile.index)", since: start)
-                    return .success((owned(field, tile: tile), image))
+                    let path = "\(slide.path)#tile-\(tile.index)"
+                    if let done = kept?.load(tile: tile.index, path: path) { return .success((done, image, true)) }
+                    let field = owned(try tileAnalyzer.analyze(image, path: path, since: start), tile: tile)
+                    kept?.save(field, tile: tile.index)
+                    return .success((field, image, false))
                 } catch { return .failure(error) }
             }
             var analysed: [AnalysedTile] = []
             for (tile, result) in zip(slice, results) {
                 if let target = sample.target, counted >= target { break }
                 switch result {
-                case .success(let (field, image)):
+                case .success(let (field, image, wasKept)):
+                    if wasKept { resumed += 1 }
                     let renumbered = field.renumbered(from: nextID)
                     nextID += renumbered.segmentation.objects.count
                     let unfit = tileUnfitReason(renumbered.quality)
@@ -212,7 +228,7 @@ extension AnalysisRun {
         }
         let count = SlideCount(name: sample.name, path: slide.path, width: slide.width, height: slide.height,
                                micronsPerPixel: slide.micronsPerPixel, plan: plan, tiles: summaries, targetCells: sample.target,
-                               redCellsPerMicrolitre: redCellsPerMicrolitre)
+                               redCellsPerMicrolitre: redCellsPerMicrolitre, resumedTiles: resumed)
         let failure = unreadable.isEmpty ? nil
             : FieldFailure(path: slide.path, message: "\(slide.name): \(unreadable.count) tile(s) could not be read and were not counted (first: \(unreadable[0]))")
         return (count, failure)

@@ -139,6 +139,8 @@ public struct AnalysisReport: Encodable, Sendable {
         public var foregroundThreshold: Double
         public var tileSize: Int, tileMargin: Int
         public var tilesTotal: Int, tilesAnalysed: Int, tilesCounted: Int
+        /// Tiles whose analysis was taken from an interrupted run (`--resume`).
+        public var tilesResumed: Int
         /// Tiles analysed but not counted, by reason.
         public var tilesNotCounted: [String: Int]
         @NullEncoded public var targetCells: Int?
@@ -240,7 +242,8 @@ public struct AnalysisReport: Encodable, Sendable {
                          cellDiameterFromPixelSize: s.plan.expectedDiameter.map { rounded($0, 1) },
                          foregroundThreshold: rounded(s.plan.foregroundThreshold, 3),
                          tileSize: s.plan.grid.coreSize, tileMargin: s.plan.grid.margin, tilesTotal: s.plan.grid.count,
-                         tilesAnalysed: s.tiles.count, tilesCounted: s.tiles.filter { $0.unfit == nil }.count, tilesNotCounted: reasons,
+                         tilesAnalysed: s.tiles.count, tilesCounted: s.tiles.filter { $0.unfit == nil }.count, tilesResumed: s.resumedTiles,
+                         tilesNotCounted: reasons,
                          targetCells: s.targetCells, targetReached: s.targetReached, cellsCounted: t.counted,
                          parasitized: classified ? t.parasitized : nil, parasitemiaPercent: percent(t.parasitemia),
                          parasitemiaCi95Percent: percent(t.interval),

@@ -79,6 +79,9 @@ struct Analyze: ParsableCommand {
     @Flag(help: "Print report.json to standard output as well.")
     var json = false
 
+    @Flag(help: "Continue an interrupted slide run into the same --out folder from the tiles it had analysed (kept in OUT/.smear-resume until a run completes).")
+    var resume = false
+
     @OptionGroup var output: OutputOptions
 
     @Option(help: "Threads to use.")
@@ -130,10 +133,16 @@ struct Analyze: ParsableCommand {
                                                redCellsPerMicrolitre: redCellsPerMicrolitre)
         let sink = try ReportFolder(folder: folder, crops: cropFolder, paths: paths, settings: settings, version: smearVersion,
                                 classified: classifier != nil)
-        let progress = Progress(enabled: paths.count > 1)
-        let run = AnalysisRun(samples: samples, analyzer: analyzer, threads: threads, heatmaps: heatmaps,
+        let progress = Progress(enabled: paths.count > 1 || samples.contains(where: \.isSlide))
+        var run = AnalysisRun(samples: samples, analyzer: analyzer, threads: threads, heatmaps: heatmaps,
                               redCellsPerMicrolitre: redCellsPerMicrolitre)
+        // Slides keep each tile's analysis until the run completes, for --resume.
+        let kept = (out as NSString).appendingPathComponent(".smear-resume")
+        if samples.contains(where: \.isSlide) {
+            run.checkpoints = (kept, "model \(modelName ?? "none") threshold \(decision) cell diameter \(cellDiameter.map { "\($0)" } ?? "estimated")", resume)
+        }
         let result = try run.run([progress, sink])
+        if result.failures.isEmpty { try? FileManager.default.removeItem(atPath: kept) }   // else kept for --resume
         progress.finish()
         for f in result.failures { printError(f.message) }
         guard let report = sink.report else { return }

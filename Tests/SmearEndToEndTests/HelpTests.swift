@@ -36,7 +36,7 @@ struct HelpTests {
 
     /// The options each command's help must list (README.md describes the ones of analyze and validate).
     static let options: [(String, Set<String>, Bool)] = [
-        ("analyze", ["--out", "--sample", "--samples-root", "--target-cells", "--red-cells-per-microlitre", "--model",
+        ("analyze", ["--out", "--sample", "--samples-root", "--target-cells", "--red-cells-per-microlitre", "--resume", "--model",
                      "--threshold", "--no-classify", "--heatmaps", "--crops", "--cell-diameter", "--json", "--threads", "--no-wait",
                      "--help"], true),
         ("validate", ["--truth", "--out", "--model", "--threshold", "--no-classify", "--cell-diameter", "--summary",

@@ -30,7 +30,8 @@ struct SlideOverlaySafetyTests {
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGINT)
-        #expect(contents(out) == before)
+        // The results are the previous run's; beside them, only the tiles analysed so far, kept for --resume.
+        #expect(contents(out).filter { !$0.key.hasPrefix(".smear-resume/") } == before)
         #expect(folderListing(out).allSatisfy { !$0.hasPrefix(".smear-staging-") && !$0.hasPrefix("slides") && !$0.hasSuffix(".tiff") })
     }
 }

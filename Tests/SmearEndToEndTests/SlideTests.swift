@@ -183,6 +183,48 @@ struct SlideTests {
         #expect(region.pixels.allSatisfy { abs(Int($0) - 225) <= 4 }, "not flat grey at core \(idle)")
     }
 
+    @Test("a slide run interrupted leaves no results; --resume takes the tiles it had done and gives the uninterrupted run's cells")
+    func interruptedAndResumed() throws {
+        let folder = makeTemporaryFolder()
+        defer { removeTemporaryFolder(folder) }
+        let slidePath = folder.appendingPathComponent("slide.tiff").path
+        #expect(try Self.runBench(["make-slide", Fixture.images("iml-malaria"), "--width", "3840", "--height", "2880", "--out", slidePath]) == 0)
+        let reference = folder.appendingPathComponent("reference"), out = folder.appendingPathComponent("out")
+        let plain = smear(["analyze", slidePath, "--out", reference.path, "--no-classify", "--threads", "1"])
+        #expect(plain.status == 0, "\(plain)")
+        #expect(!FileManager.default.fileExists(atPath: reference.appendingPathComponent(".smear-resume").path))   // gone once complete
+
+        // Interrupted (SIGTERM) once two tiles are kept.
+        let kept = out.appendingPathComponent(".smear-resume/slide_tiff").path
+        func keptTiles() -> Int { ((try? FileManager.default.contentsOfDirectory(atPath: kept)) ?? []).filter { $0.hasSuffix(".tile") }.count }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(smearBinary))
+        process.arguments = ["analyze", slidePath, "--out", out.path, "--no-classify", "--threads", "1"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while keptTiles() < 2 && process.isRunning && Date() < deadline { usleep(20_000) }
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal || process.terminationStatus == 143)
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("report.json").path))
+        let done = keptTiles()
+        #expect(done >= 2)
+
+        // Resumed: the kept tiles are taken, the others analysed, the cells are the uninterrupted run's.
+        let resumed = smear(["analyze", slidePath, "--out", out.path, "--no-classify", "--resume"])
+        #expect(resumed.status == 0, "\(resumed)")
+        let json = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any])
+        let s = try #require((json["slides"] as? [[String: Any]])?.first)
+        #expect(s["tiles_resumed"] as? Int == done)
+        func lines(_ dir: URL) throws -> [String] {
+            try String(contentsOf: dir.appendingPathComponent("cells.csv"), encoding: .utf8).split(separator: "\n").map(String.init).sorted()
+        }
+        #expect(try lines(out) == lines(reference))
+        #expect(!FileManager.default.fileExists(atPath: kept))
+    }
+
     @Test("a slide that cannot be read fails with one line naming it")
     func unreadableSlide() throws {
         let folder = makeTemporaryFolder()
