@@ -40,14 +40,7 @@ enum TIFFDecoder {
     // MARK: - Direct path: 8/16-bit grey or RGB, interleaved
 
     /// How one pixel's samples are laid out, for the images read sample by sample.
-    private struct Layout {
-        enum Alpha { case none, associated, unassociated }
-        var sixteenBit: Bool
-        var samplesPerPixel: Int
-        var grey: Bool
-        var minIsWhite: Bool
-        var alpha: Alpha
-    }
+    private typealias Layout = TIFFSampleLayout
 
     /// The layout if the direct path handles this directory, else `nil`. For JPEG-compressed YCbCr this
     /// also asks libjpeg to deliver RGB.
@@ -109,7 +102,7 @@ enum TIFFDecoder {
             let rows = min(rowsPerStrip, height - firstRow)
             guard TIFFReadEncodedStrip(tiff, UInt32(index), strip, tmsize_t(rows * rowBytes)) >= 0 else { return false }
             for row in 0..<rows {
-                convert(strip + row * rowBytes, count: width, layout: layout, to: out + (firstRow + row) * width * 3)
+                layout.convert(strip + row * rowBytes, count: width, to: out + (firstRow + row) * width * 3)
             }
         }
         return true
@@ -131,48 +124,11 @@ enum TIFFDecoder {
                 guard TIFFReadEncodedTile(tiff, index, tile, tmsize_t(tileBytes)) >= 0 else { return false }
                 let columns = min(tileWidth, width - x)
                 for row in 0..<min(tileHeight, height - y) {
-                    convert(tile + row * rowBytes, count: columns, layout: layout, to: out + ((y + row) * width + x) * 3)
+                    layout.convert(tile + row * rowBytes, count: columns, to: out + ((y + row) * width + x) * 3)
                 }
             }
         }
         return true
-    }
-
-    /// Converts `count` pixels of `layout` samples at `source` to RGB at `destination`.
-    private static func convert(_ source: UnsafeMutableRawPointer, count: Int, layout: Layout,
-                                to destination: UnsafeMutablePointer<UInt8>) {
-        if layout.sixteenBit {
-            convert(source.assumingMemoryBound(to: UInt16.self), count: count, layout: layout, to: destination)
-        } else {
-            convert(source.assumingMemoryBound(to: UInt8.self), count: count, layout: layout, to: destination)
-        }
-    }
-
-    @inline(__always)
-    private static func convert<Sample: FixedWidthInteger & UnsignedInteger>(
-        _ source: UnsafeMutablePointer<Sample>, count: Int, layout: Layout, to destination: UnsafeMutablePointer<UInt8>
-    ) {
-        // 8 bits: as is; 16 bits: round(v·255/65535) = ⌊(v + 128) / 257⌋.
-        @inline(__always) func eight(_ v: Sample) -> Int { Sample.bitWidth == 8 ? Int(v) : (Int(v) + 128) / 257 }
-        let step = layout.samplesPerPixel, alphaIndex = layout.grey ? 1 : 3
-        var s = source, d = destination
-        for _ in 0..<count {
-            var r = eight(s[0]), g = r, b = r
-            if !layout.grey { g = eight(s[1]); b = eight(s[2]) }
-            if layout.minIsWhite { r = 255 - r; g = r; b = r }
-            switch layout.alpha {
-            case .none: break
-            case .unassociated:  // c·a + white·(1 − a)
-                let a = eight(s[alphaIndex]), white = 255 * (255 - a)
-                r = (r * a + white + 127) / 255; g = (g * a + white + 127) / 255; b = (b * a + white + 127) / 255
-            case .associated:  // colour already multiplied by alpha: c + white·(1 − a)
-                let a = eight(s[alphaIndex])
-                r = min(255, r + 255 - a); g = min(255, g + 255 - a); b = min(255, b + 255 - a)
-            }
-            d[0] = UInt8(r); d[1] = UInt8(g); d[2] = UInt8(b)
-            s += step
-            d += 3
-        }
     }
 
     // MARK: - General path: libtiff's RGBA conversion

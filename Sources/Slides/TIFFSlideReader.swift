@@ -68,14 +68,7 @@ final class TIFFSlideReader: @unchecked Sendable {
     }
 
     /// An 8- or 16-bit interleaved pixel layout read sample by sample.
-    struct Samples: Sendable {
-        enum Alpha: Sendable { case none, associated, unassociated }
-        var sixteenBit: Bool
-        var perPixel: Int
-        var grey: Bool
-        var minIsWhite: Bool
-        var alpha: Alpha
-    }
+    typealias Samples = TIFFSampleLayout
 
     /// Reads the file's directories and checks every level can be read. Throws `.corrupt`/`.truncated`
     /// for a damaged header or directory chain, `.unsupported` for a level libtiff cannot decode, a
@@ -282,7 +275,7 @@ final class TIFFSlideReader: @unchecked Sendable {
             default: alpha = .none
             }
         }
-        return Samples(sixteenBit: bits == 16, perPixel: Int(perPixel), grey: channels == 1,
+        return Samples(sixteenBit: bits == 16, samplesPerPixel: Int(perPixel), grey: channels == 1,
                        minIsWhite: Int32(photometric) == PHOTOMETRIC_MINISWHITE, alpha: alpha)
     }
 
@@ -366,50 +359,13 @@ final class TIFFSlideReader: @unchecked Sendable {
         for y in y0..<y1 {
             let destination = out + 3 * ((y - region.y) * region.width + (x0 - region.x))
             if let samples = level.samples {
-                let source = block + (y - blockY) * level.rowBytes + (x0 - blockX) * samples.perPixel * (samples.sixteenBit ? 2 : 1)
-                if samples.sixteenBit {
-                    Self.convert(source.assumingMemoryBound(to: UInt16.self), count: x1 - x0, samples, to: destination)
-                } else {
-                    Self.convert(source.assumingMemoryBound(to: UInt8.self), count: x1 - x0, samples, to: destination)
-                }
+                samples.convert(block + (y - blockY) * level.rowBytes + (x0 - blockX) * samples.bytesPerPixel, count: x1 - x0, to: destination)
             } else {
                 let rasterRows = level.tiled ? level.blockHeight : blockRows
                 let source = block.assumingMemoryBound(to: UInt32.self)
                     + (rasterRows - 1 - (y - blockY)) * level.blockWidth + (x0 - blockX)
                 Self.convertRGBA(source, count: x1 - x0, to: destination)
             }
-        }
-    }
-
-    /// Converts `count` pixels of `samples` layout to RGB, alpha over white; 16-bit values become
-    /// round(v·255/65535) = ⌊(v + 128) / 257⌋.
-    @inline(__always)
-    private static func convert<Sample: FixedWidthInteger & UnsignedInteger>(
-        _ source: UnsafePointer<Sample>, count: Int, _ samples: Samples, to destination: UnsafeMutablePointer<UInt8>
-    ) {
-        if Sample.bitWidth == 8 && samples.perPixel == 3 && !samples.grey {
-            UnsafeMutableRawPointer(destination).copyMemory(from: source, byteCount: 3 * count)
-            return
-        }
-        @inline(__always) func eight(_ v: Sample) -> Int { Sample.bitWidth == 8 ? Int(v) : (Int(v) + 128) / 257 }
-        let step = samples.perPixel, alphaIndex = samples.grey ? 1 : 3
-        var s = source, d = destination
-        for _ in 0..<count {
-            var r = eight(s[0]), g = r, b = r
-            if !samples.grey { g = eight(s[1]); b = eight(s[2]) }
-            if samples.minIsWhite { r = 255 - r; g = r; b = r }
-            switch samples.alpha {
-            case .none: break
-            case .unassociated:  // c·a + white·(1 − a)
-                let a = eight(s[alphaIndex]), white = 255 * (255 - a)
-                r = (r * a + white + 127) / 255; g = (g * a + white + 127) / 255; b = (b * a + white + 127) / 255
-            case .associated:  // colour already multiplied by alpha: c + white·(1 − a)
-                let a = eight(s[alphaIndex])
-                r = min(255, r + 255 - a); g = min(255, g + 255 - a); b = min(255, b + 255 - a)
-            }
-            d[0] = UInt8(r); d[1] = UInt8(g); d[2] = UInt8(b)
-            s += step
-            d += 3
         }
     }
 
