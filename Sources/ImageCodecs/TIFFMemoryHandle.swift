@@ -14,10 +14,10 @@ final class TIFFMemoryHandle {
     /// The open handle; valid until `close()`.
     private(set) var tiff: OpaquePointer?
     private let source: UnsafeMutablePointer<Source>
-    private let log = ErrorLog()
+    private let log = MessageLog()
 
     /// The first error libtiff reported, on one line, or `nil`.
-    var firstError: String? { log.messages.first }
+    var firstError: String? { log.errors.first }
     /// Whether libtiff asked for bytes beyond the end of the buffer.
     var readPastEnd: Bool { source.pointee.readPastEnd }
 
@@ -25,19 +25,17 @@ final class TIFFMemoryHandle {
     /// `tiff` is `nil` if that failed; see `firstError` and `readPastEnd`.
     /// `maxSingleAllocation` caps each allocation libtiff makes for its own buffers.
     init(bytes: UnsafeRawBufferPointer, maxSingleAllocation: Int) {
-        Self.silenceGlobalHandlers
+        TIFFLog.silenceGlobalHandlers
         source = .allocate(capacity: 1)
         source.initialize(to: Source(base: bytes.baseAddress, count: bytes.count))
         let options = TIFFOpenOptionsAlloc()
         defer { TIFFOpenOptionsFree(options) }
-        let logPointer = Unmanaged.passUnretained(log).toOpaque()
-        TIFFOpenOptionsSetErrorHandlerExtR(options, Self.recordError, logPointer)
-        TIFFOpenOptionsSetWarningHandlerExtR(options, Self.ignoreWarning, nil)
+        TIFFLog.install(log, on: options)
         TIFFOpenOptionsSetMaxSingleMemAlloc(options, tmsize_t(maxSingleAllocation))
         // "r": read; "m": no memory map, so every read goes through `readProc`. libtiff puts the
         // handle's name into many messages; the file's name is already in ours, so it gets a fixed one,
-        // which `recordError` removes.
-        tiff = TIFFClientOpenExt(Self.handleName, "rm", source, Self.readProc, Self.writeProc, Self.seekProc,
+        // which `TIFFLog` removes.
+        tiff = TIFFClientOpenExt(TIFFLog.handleName, "rm", source, Self.readProc, Self.writeProc, Self.seekProc,
                                  Self.closeProc, Self.sizeProc, Self.mapProc, Self.unmapProc, options)
     }
 
@@ -95,32 +93,6 @@ final class TIFFMemoryHandle {
         var readPastEnd = false
     }
 
-    private final class ErrorLog {
-        var messages: [String] = []
-    }
-
-    /// libtiff's process-wide handlers print to stderr; every handle here has its own, so switch the
-    /// global ones off (once, thread-safely: a `static let` is initialised exactly once).
-    private static let silenceGlobalHandlers: Void = {
-        TIFFSetErrorHandler(nil)
-        TIFFSetWarningHandler(nil)
-    }()
-
-    /// The name libtiff knows the buffer by.
-    static let handleName = "TIFF data"
-
-    private static let recordError: TIFFErrorHandlerExtR = { _, userData, module, format, arguments in
-        guard let userData, let format, let arguments else { return 1 }
-        var buffer = [CChar](repeating: 0, count: 512)
-        _ = vsnprintf(&buffer, buffer.count, format, arguments)
-        var text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        if text.hasPrefix(handleName + ": ") { text.removeFirst(handleName.count + 2) }
-        Unmanaged<ErrorLog>.fromOpaque(userData).takeUnretainedValue().messages.append(text)
-        return 1  // handled: do not call the global handler
-    }
-
-    private static let ignoreWarning: TIFFErrorHandlerExtR = { _, _, _, _, _ in 1 }
-
     private static let readProc: TIFFReadWriteProc = { handle, buffer, size in
         let source = handle!.assumingMemoryBound(to: Source.self)
         let available = max(0, source.pointee.count - source.pointee.position)
@@ -137,16 +109,7 @@ final class TIFFMemoryHandle {
 
     private static let seekProc: TIFFSeekProc = { handle, offset, whence in
         let source = handle!.assumingMemoryBound(to: Source.self)
-        let origin: Int
-        switch whence {
-        case SEEK_CUR: origin = source.pointee.position
-        case SEEK_END: origin = source.pointee.count
-        default: origin = 0
-        }
-        let (target, overflow) = origin.addingReportingOverflow(Int(truncatingIfNeeded: offset))
-        guard !overflow, target >= 0 else { return UInt64.max }  // (toff_t)-1: failure
-        source.pointee.position = target
-        return UInt64(target)
+        return tiffClientSeek(&source.pointee.position, size: source.pointee.count, offset: offset, whence: whence)
     }
 
     private static let closeProc: TIFFCloseProc = { _ in 0 }
