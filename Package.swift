@@ -6,7 +6,7 @@ import PackageDescription
 // (install them with `scripts/setup`; see README.md).
 let package = Package(
     name: "smear",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "smear", targets: ["smear"]),
         // The library stages, for the fuzz targets in Fuzz/ (a separate package built with libFuzzer).
@@ -15,6 +15,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+        // `smear serve`: the HTTP server and the SQLite database of the web app.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // System libraries (Debian: libpng-dev, libturbojpeg0-dev, libtiff-dev, zlib1g-dev, libopenblas-dev,
@@ -37,8 +40,14 @@ let package = Package(
         .target(name: "Reports", dependencies: ["Pipeline", "ImageCodecs", "Segmentation"]),
         // Whole-slide images read region by region (tiled/pyramidal TIFF, BigTIFF, OME-TIFF; OpenSlide formats).
         .target(name: "Slides", dependencies: ["ImageCodecs", "CTIFF", "COpenSlide"]),
+        // `smear serve`: analyses queued, stored in SQLite, reviewed and signed off in the browser.
+        .target(name: "WebApp", dependencies: [
+            "ImageCodecs", "Segmentation", "Classifier", "Pipeline", "Reports", "Slides",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ], resources: [.copy("Assets")]),
         .executableTarget(name: "smear", dependencies: [
-            "ImageCodecs", "Segmentation", "NeuralNetwork", "Classifier", "Pipeline", "Reports", "Slides",
+            "ImageCodecs", "Segmentation", "NeuralNetwork", "Classifier", "Pipeline", "Reports", "Slides", "WebApp",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Encode/decode timings on real fields (see BENCHMARKS.md).
@@ -55,6 +64,11 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Pipeline", "ImageCodecs", "Segmentation",
                                                         .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "SmearEndToEndTests", dependencies: ["ImageCodecs", "Slides"]),
+        .testTarget(name: "WebAppTests", dependencies: [
+            "WebApp", "Pipeline", "ImageCodecs",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "SlidesTests", dependencies: ["Slides", "ImageCodecs", "CTIFF"]),
     ]
 )

@@ -2,6 +2,9 @@ import Foundation
 import Pipeline
 import Segmentation
 
+/// The version of smear, as reports and `--version` give it.
+public let smearVersion = "0.1.0"
+
 /// The machine-readable result of `smear analyze` (`report.json`); `cells.csv` holds the same cells.
 /// Fields that have no value (no classifier ran, no cells) are written as `null`, never left out
 /// (`NullEncoded`). Every figure comes from the run (`AnalysisResult`, `Tally`); the report only

@@ -116,10 +116,11 @@ public final class ParasitizedGallery: @unchecked Sendable {
     }
 
     /// The object's box grown by half its size on each side, clipped to the field, with the object
-    /// outlined in red. An object with no part of that box in the field (or a malformed mask) gets a
-    /// single black pixel, so every parasitized call keeps its place in the gallery.
+    /// outlined in red and, given its Grad-CAM map (`heat`, on the object's mask as `Overlay` takes
+    /// it), tinted with it. An object with no part of that box in the field (or a malformed mask) gets
+    /// a single black pixel, so every parasitized call keeps its place in the gallery.
     /// Cost: the picture's pixels.
-    static func picture(of object: DetectedObject, in image: RGBImage) -> RGBImage {
+    public static func picture(of object: DetectedObject, in image: RGBImage, heat: [Float]? = nil) -> RGBImage {
         guard let mask = MaskPlacement(object) else { return RGBImage(width: 1, height: 1) }
         let mx = mask.width / 2, my = mask.height / 2
         let columns = PixelGeometry.visible(offset: mask.x - mx, length: mask.width + 2 * mx, bound: image.width)
@@ -135,6 +136,7 @@ public final class ParasitizedGallery: @unchecked Sendable {
         var shifted = object
         shifted.x = mask.x - x0
         shifted.y = mask.y - y0
+        if let heat { Overlay.tint(shifted, heat: heat, on: &out) }
         Overlay.drawOutline(shifted, on: &out, color: Overlay.parasitizedColor, thickness: 1)
         return out
     }

@@ -5,7 +5,7 @@ import Segmentation
 
 /// The per-slide files `ReportFolder` writes: the QuPath GeoJSON of the slide's cells and the quality
 /// map of its tiles.
-enum SlideOutputs {
+public enum SlideOutputs {
     /// The folder of a slide's own files: `slides/NAME/`, NAME the slide's safe stem (`overlayFileNames`).
     static func folder(of overlayName: String) -> String {
         "slides/" + ((overlayName as NSString).lastPathComponent as NSString).deletingPathExtension
@@ -21,7 +21,7 @@ enum SlideOutputs {
     /// "detection", `classification` {name, color} — Parasitized / Uninfected / Red cell for counted
     /// cells (by call), Border / Leukocyte / Debris otherwise — and numeric `measurements` (area in px,
     /// p_parasitized when called); `properties.status` and `properties.id` as in cells.csv.
-    static func feature(_ o: DetectedObject, call: CellCall?, origin: (x: Int, y: Int)) -> String {
+    public static func feature(_ o: DetectedObject, call: CellCall?, origin: (x: Int, y: Int)) -> String {
         var points = simplifiedPolygon(o.outline(), tolerance: outlineTolerance).map { "[\(Double(origin.x + $0.x) + 0.5),\(Double(origin.y + $0.y) + 0.5)]" }
         if let first = points.first { points.append(first) }
         if points.count < 4 { points = [] }   // a point or a line is no polygon: a box around it instead

@@ -9,6 +9,8 @@ import Reports
 enum Interruption {
     /// The signal sources, kept alive for the life of the process.
     nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+    /// What is printed after "stopped by SIGNAL; " (`smear serve` says what becomes of its analyses).
+    nonisolated(unsafe) static var consequence = "no results written"
 
     /// Installs the handlers; call once, before any output folder is opened.
     static func install() {
@@ -21,7 +23,7 @@ enum Interruption {
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
             source.setEventHandler {
                 OutputFolder.discardAllUncommitted()
-                FileHandle.standardError.write(Data("\nsmear: stopped by \(name(signalNumber)); no results written\n".utf8))
+                FileHandle.standardError.write(Data("\nsmear: stopped by \(name(signalNumber)); \(consequence)\n".utf8))
                 // libdispatch keeps the signal blocked and reads it from a descriptor: restore the
                 // default action and unblock it in this thread before raising it again.
                 signal(signalNumber, SIG_DFL)

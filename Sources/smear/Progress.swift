@@ -54,4 +54,3 @@ func terminalSafe(_ text: String) -> String {
     return String(out)
 }
 
-let smearVersion = "0.1.0"
