@@ -91,6 +91,18 @@ public final class AnalysisQueue: @unchecked Sendable {
     /// The folder of an analysis's files, relative to the data root.
     static func folder(sample: Int64, analysis: Int64) -> String { "samples/\(sample)/analysis-\(analysis)" }
 
+    /// The run's samples of a sample's inputs: its fields as one sample, each slide as its own.
+    static func samples(name: String, inputs: [InputRow], target: Int?, dataRoot: String) -> [AnalysisRun.Sample] {
+        let absolute = { (relative: String) in (dataRoot as NSString).appendingPathComponent(relative) }
+        var samples: [AnalysisRun.Sample] = []
+        let fields = inputs.filter { $0.kind == "field" }.map { absolute($0.path) }
+        if !fields.isEmpty { samples.append(.init(name: name, paths: fields, target: target)) }
+        for slide in inputs where slide.kind == "slide" {
+            samples.append(.init(name: (slide.name as NSString).deletingPathExtension, slide: absolute(slide.path), target: target))
+        }
+        return samples
+    }
+
     /// Runs one analysis to its end and stores how it ended.
     func run(_ analysis: AnalysisRow) {
         do {
@@ -107,12 +119,7 @@ public final class AnalysisQueue: @unchecked Sendable {
         let sample = try store.sample(analysis.sampleId)
         let inputs = try store.inputs(sample: analysis.sampleId)
         let absolute = { (relative: String) in (self.dataRoot as NSString).appendingPathComponent(relative) }
-        var samples: [AnalysisRun.Sample] = []
-        let fields = inputs.filter { $0.kind == "field" }.map { absolute($0.path) }
-        if !fields.isEmpty { samples.append(.init(name: sample.name, paths: fields, target: settings.targetCells)) }
-        for slide in inputs where slide.kind == "slide" {
-            samples.append(.init(name: (slide.name as NSString).deletingPathExtension, slide: absolute(slide.path), target: settings.targetCells))
-        }
+        let samples = Self.samples(name: sample.name, inputs: inputs, target: settings.targetCells, dataRoot: dataRoot)
         guard !samples.isEmpty else { return "the sample has no images" }
         let analyzer = FieldAnalyzer(segmenter: CellSegmenter(parameters: SegmentationParameters(cellDiameter: settings.cellDiameter)),
                                      classifier: classifier, threshold: analysis.threshold)

@@ -86,11 +86,12 @@ public struct WebServer: Sendable {
         }
         api.post("samples/:id/analyses") { request, context in
             let id = try context.parameters.require("id", as: Int64.self)
-            let body = try await decode(AnalysisRequest.self, request, context, empty: AnalysisRequest())
+            let body = try await decode(AnalysisRequest.self, request, context, empty: AnalysisRequest(targetCells: nil, cellDiameter: nil, threshold: nil))
             let sample = try store.sample(id)
-            if let d = body.cellDiameter, !(d >= 4 && d <= 2000) { throw HTTPError(.badRequest, message: "cellDiameter must be between 4 and 2000 pixels") }
+            if let d = body.cellDiameter, !(d >= 4 && d <= 2000) { throw HTTPError(.badRequest, message: "cell_diameter must be between 4 and 2000 pixels") }
+            if let t = body.threshold, !(t > 0 && t <= 1) { throw HTTPError(.badRequest, message: "threshold must be in (0, 1]") }
             let settings = AnalysisSettings(targetCells: body.targetCells ?? sample.targetCells, cellDiameter: body.cellDiameter)
-            let analysis = try store.queueAnalysis(sample: id, model: queue.modelName, threshold: queue.threshold,
+            let analysis = try store.queueAnalysis(sample: id, model: queue.modelName, threshold: body.threshold ?? queue.threshold,
                                                    settings: String(decoding: try JSONEncoder().encode(settings), as: UTF8.self))
             queue.wake()
             return try json(["analysis": analysis], status: .accepted)
@@ -174,6 +175,8 @@ public struct WebServer: Sendable {
     struct AnalysisRequest: Decodable {
         var targetCells: Int?
         var cellDiameter: Double?
+        /// The decision threshold (default: the server's, `--threshold`).
+        var threshold: Double?
     }
 
     struct ReviewRequest: Decodable {
@@ -201,6 +204,8 @@ public struct WebServer: Sendable {
         var summary: Review.Summary?
         /// The `smear analyze` output of the analysis once complete (its report page), relative to `/files/`.
         var output: String?
+        /// Each slide input's key in the output page's viewer links (`report.html#slide=KEY&x=&y=&z=`).
+        var slideKeys: [String: String] = [:]
     }
 
     func detail(_ id: Int64) throws -> SampleDetail {
@@ -215,6 +220,12 @@ public struct WebServer: Sendable {
             detail.summary = try summary(sample: id, analysis: analysisId)
             let report = AnalysisQueue.folder(sample: id, analysis: analysisId) + "/output/report.html"
             if FileManager.default.fileExists(atPath: data.absolute(report)) { detail.output = report }
+            // The output names each slide's folder after its overlay name among all the run's inputs.
+            let paths = AnalysisQueue.samples(name: sample.name, inputs: detail.inputs, target: nil, dataRoot: data.root).flatMap(\.paths)
+            let slides = Set(detail.inputs.filter { $0.kind == "slide" }.map { data.absolute($0.path) })
+            for (path, overlay) in zip(paths, overlayFileNames(for: paths)) where slides.contains(path) {
+                detail.slideKeys[(path as NSString).lastPathComponent] = ((overlay as NSString).lastPathComponent as NSString).deletingPathExtension
+            }
         }
         return detail
     }
@@ -234,7 +245,7 @@ public struct WebServer: Sendable {
         guard !name.isEmpty, name.count <= 200, !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw HTTPError(.badRequest, message: "give the sample a name (at most 200 characters, no control characters)")
         }
-        if let t = body.targetCells, !(1...10_000_000).contains(t) { throw HTTPError(.badRequest, message: "targetCells must be between 1 and 10,000,000") }
+        if let t = body.targetCells, !(1...10_000_000).contains(t) { throw HTTPError(.badRequest, message: "target_cells must be between 1 and 10,000,000") }
         var inputs: [(name: String, path: String, bytes: Int64)] = []
         if let folder = body.folder {
             inputs = try data.images(inFolder: folder)
