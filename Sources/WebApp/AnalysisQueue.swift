@@ -39,6 +39,7 @@ public final class AnalysisQueue: @unchecked Sendable {
     public let threshold: Double
     private let condition = NSCondition()
     private var running = 0
+    private var stopping = false
 
     public init(store: Store, dataRoot: String, classifier: CellClassifier, modelName: String, threshold: Double,
                 workers: Int = 1, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
@@ -68,6 +69,14 @@ public final class AnalysisQueue: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Lets the workers end once their analysis in progress (if any) is done; none is started after.
+    public func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
     /// Analyses running now.
     public var busy: Int {
         condition.lock(); defer { condition.unlock() }
@@ -76,6 +85,10 @@ public final class AnalysisQueue: @unchecked Sendable {
 
     func loop() {
         while true {
+            condition.lock()
+            let stop = stopping
+            condition.unlock()
+            if stop { return }
             if let analysis = try? store.claimNext() {
                 condition.lock(); running += 1; condition.unlock()
                 run(analysis)

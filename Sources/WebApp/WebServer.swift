@@ -472,11 +472,24 @@ public func randomToken() -> String {
     return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
 }
 
-/// Durations recorded by several threads, for percentiles.
+/// Durations recorded by several threads, for percentiles; with `SMEAR_SERVE_TIMINGS=FILE` in the
+/// environment, each is also appended to FILE as a line "review_ms VALUE" (for the browser test's
+/// review-speed figure).
 public final class TimingLog: @unchecked Sendable {
     private var values: [Double] = []
+    private let file = ProcessInfo.processInfo.environment["SMEAR_SERVE_TIMINGS"].flatMap { path -> FileHandle? in
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        return FileHandle(forWritingAtPath: path)
+    }
     private let lock = NSLock()
-    func add(_ value: Double) { lock.lock(); values.append(value); lock.unlock() }
+    func add(_ value: Double) {
+        lock.lock(); defer { lock.unlock() }
+        values.append(value)
+        if let file {
+            _ = try? file.seekToEnd()
+            try? file.write(contentsOf: Data(String(format: "review_ms %.3f\n", value).utf8))
+        }
+    }
     /// The recorded values, in order.
     public var all: [Double] { lock.lock(); defer { lock.unlock() }; return values }
 }
