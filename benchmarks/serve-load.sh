@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 bin=${1:-.build/release/smear}
 [ -x "$bin" ] || swift build -c release --product smear >/dev/null
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null; rm -rf "$work"' EXIT
 fields=(fixtures/fields/iml-malaria/images/PA171690.JPG fixtures/fields/iml-malaria/images/PA171834.JPG)
 
 # Start-up: launch → first page, 5 times.
@@ -51,13 +51,13 @@ t0=$(date +%s%N)
 clients=()
 for c in 1 2 3 4; do client $c & clients+=($!); done
 wait "${clients[@]}"
-queued=$(curl -s "$base/api/samples" | grep -o '"id":[0-9]*' | wc -l)
+queued=$(curl -s "$base/api/samples" | grep -o '"status":"[a-z]*"' | wc -l || true)
 peak_running=0
 for _ in $(seq 1 3000); do   # at most 10 minutes
   list=$(curl -s "$base/api/samples")
-  done_count=$(grep -o '"status":"done"' <<<"$list" | wc -l)
-  failed=$(grep -o '"status":"failed"' <<<"$list" | wc -l)
-  running=$(grep -o '"status":"running"' <<<"$list" | wc -l)
+  done_count=$(grep -o '"status":"done"' <<<"$list" | wc -l || true)
+  failed=$(grep -o '"status":"failed"' <<<"$list" | wc -l || true)
+  running=$(grep -o '"status":"running"' <<<"$list" | wc -l || true)
   [ "$running" -gt "$peak_running" ] && peak_running=$running
   [ $((done_count + failed)) -ge 20 ] && break
   sleep 0.2
