@@ -167,8 +167,8 @@ public final class AnalysisQueue: @unchecked Sendable {
 /// Stores a running analysis: each field (or slide tile) with all its objects as soon as it is
 /// analysed, in one transaction, after writing its overlay (fields) and the pictures of its review
 /// candidates (`Review.isCandidate`, with Grad-CAM tint) under the analysis's folder; the inputs that
-/// fail; and the progress, at most four times a second. A field already stored (a resumed analysis)
-/// is skipped. Safe from several threads at once.
+/// fail; and the progress. A field already stored (a resumed analysis) is skipped. Safe from several
+/// threads at once.
 final class StoreSink: AnalysisSink, @unchecked Sendable {
     let store: Store
     let analysis: Int64
@@ -176,8 +176,6 @@ final class StoreSink: AnalysisSink, @unchecked Sendable {
     /// The analysis's folder, relative to the data root.
     let folder: String
     let classifier: CellClassifier
-    private var lastProgress = Date.distantPast
-    private let lock = NSLock()
 
     init(store: Store, analysis: Int64, dataRoot: String, folder: String, classifier: CellClassifier) {
         self.store = store
@@ -190,11 +188,7 @@ final class StoreSink: AnalysisSink, @unchecked Sendable {
     func receive(_ event: AnalysisEvent) throws {
         switch event {
         case .progress(let done, let total, _):
-            lock.lock()
-            let due = done == total || Date().timeIntervalSince(lastProgress) > 0.25
-            if due { lastProgress = Date() }
-            lock.unlock()
-            if due { try store.setProgress(analysis: analysis, done: done, total: total) }
+            try store.setProgress(analysis: analysis, done: done, total: total)
         case .fieldAnalysed(let analysed):
             let field = analysed.field
             try save(field, image: analysed.image, heatmaps: analysed.heatmaps, name: field.name, input: field.path,

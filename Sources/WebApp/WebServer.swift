@@ -71,7 +71,9 @@ public struct WebServer: Sendable {
         }
         router.get("/check") { _, _ in try page("check.html") }
         router.get("/assets/:file") { _, context in try asset(context.parameters.require("file")) }
-        router.get("/files/**") { _, context in try file(context.parameters.getCatchAll().joined(separator: "/")) }
+        router.get("/files/**") { _, context in
+            try file(context.parameters.getCatchAll().map { $0.removingPercentEncoding ?? String($0) }.joined(separator: "/"))
+        }
 
         let api = router.group("api")
         api.get("samples") { request, _ in
@@ -309,7 +311,13 @@ public struct WebServer: Sendable {
             try? FileManager.default.removeItem(atPath: target)
             throw StoreError(.conflict, "\(name) is in the sample already")
         }
-        return try json(["name": name, "kind": kind, "bytes": String(bytes)], status: .created)
+        return try json(Uploaded(name: name, kind: kind, bytes: bytes), status: .created)
+    }
+
+    struct Uploaded: Encodable {
+        var name: String
+        var kind: String
+        var bytes: Int64
     }
 
     /// "slide" for a file analysed as a slide (`AnalysisRun.Sample.isSlideFile`), else "field".

@@ -95,12 +95,16 @@ final class RouteTests: XCTestCase, @unchecked Sendable {
         try Data("png".utf8).write(to: URL(fileURLWithPath: root + "/samples/1/analysis-1/overlays/a.png"))
         try FileManager.default.createDirectory(atPath: root + "/samples/1/inputs", withIntermediateDirectories: true)
         try Data("x".utf8).write(to: URL(fileURLWithPath: root + "/samples/1/inputs/a.jpg"))
+        try Data("png".utf8).write(to: URL(fileURLWithPath: root + "/samples/1/analysis-1/overlays/tile 1_cell_2.png"))
         try FileManager.default.createSymbolicLink(atPath: root + "/samples/1/escape", withDestinationPath: "/etc")
         try await withClient { client in
             let ok = try await self.send(client, .get, "/files/samples/1/analysis-1/overlays/a.png", csrf: nil)
             XCTAssertEqual(ok.status, .ok)
             XCTAssertEqual(ok.headers[.contentType], "image/png")
-            for bad in ["/files/smear.sqlite", "/files/samples/../smear.sqlite", "/files/samples/1/escape/passwd", "/files/samples/1/inputs/a.jpg",
+            let spaced = try await self.send(client, .get, "/files/samples/1/analysis-1/overlays/tile%201_cell_2.png", csrf: nil)
+            XCTAssertEqual(spaced.status, .ok, "names are percent-decoded")
+            for bad in ["/files/smear.sqlite", "/files/samples/../smear.sqlite", "/files/samples/%2e%2e/smear.sqlite",
+                        "/files/samples%2F..%2Fsmear.sqlite", "/files/samples/1/escape/passwd", "/files/samples/1/inputs/a.jpg",
                         "/files/samples/1/./analysis-1/overlays/a.png", "/files/samples/1/analysis-1/overlays/none.png"] {
                 let reply = try await self.send(client, .get, bad, csrf: nil)
                 XCTAssertEqual(reply.status, .notFound, bad)
@@ -198,6 +202,7 @@ final class RouteTests: XCTestCase, @unchecked Sendable {
             XCTAssertEqual(ok.status, .created)
             XCTAssertEqual(ok.object["name"] as? String, "field one.jpg")
             XCTAssertEqual(ok.object["kind"] as? String, "field")
+            XCTAssertEqual(ok.object["bytes"] as? Int, field.count)
             let twice = try await self.send(client, .put, "/api/samples/1/files/field%20one.jpg", bytes: field)
             XCTAssertEqual(twice.status, .conflict)
             _ = try await self.send(client, .put, "/api/samples/1/files/two.jpg", bytes: field)

@@ -61,7 +61,7 @@
         el('span', { class: 'file-size' }, bytes(entry.file.size)),
         bar,
         el('span', { class: 'file-state' }, entry.done ? 'uploaded' : ''),
-        remove);
+        entry.done ? el('span', { class: 'remove' }) : remove);
       entry.row = row;
       entry.bar = bar;
       fileList.append(row);
@@ -166,6 +166,8 @@
         id = pending.id;  // finish the sample a failed attempt created
       } else {
         setBusy(true, 'Creating the sample…');
+        for (const c of chosen) c.done = false;  // a new sample has none of the files yet
+        renderFiles();
         const body = { name };
         if (target !== null) body.target_cells = target;
         if (folder) body.folder = folder;
@@ -189,6 +191,7 @@
           } catch (err) {
             entry.row.classList.remove('uploading');
             entry.row.classList.add('failed');
+            entry.bar.hidden = true;
             entry.row.querySelector('.file-state').textContent = 'refused';
             const line = err.message.startsWith(entry.file.name) ? err.message : `${entry.file.name}: ${err.message}`;
             throw new Error(`${line} — remove it, then press Start analysis again (files already uploaded are kept).`);

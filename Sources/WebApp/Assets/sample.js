@@ -573,7 +573,8 @@
   }
 
   function renderViewerTitle(cell) {
-    const decision = cell.decision ? (cell.decision === cell.class ? ' · confirmed' : ` · rejected → ${cell.decision}`) : ' · not reviewed';
+    const decision = !cell.decision ? ' · not reviewed' : cell.decision === cell.class ? ' · confirmed'
+      : cell.decision === 'uninfected' ? ' · rejected: not parasitized' : ' · rejected: parasitized';
     $('viewer-title').textContent = `${cell.field}, cell ${cell.object_id} · p = ${probability(cell.p_parasitized)} · machine: ${cell.class}${decision}`;
     $('viewer-yes').setAttribute('aria-pressed', String(cell.decision === 'parasitized'));
     $('viewer-no').setAttribute('aria-pressed', String(cell.decision === 'uninfected'));
@@ -587,6 +588,7 @@
     const field = fieldsById.get(cell.field_id) || null;
     view.field = field;
     const slideBlock = $('viewer-slide');
+    viewer.classList.toggle('slide-mode', !(field && field.overlay));
     if (field && field.overlay) {
       viewport.hidden = false;
       slideBlock.hidden = true;
@@ -663,7 +665,7 @@
 
   function applyView() {
     stage.style.transform = `translate(${view.tx}px, ${view.ty}px) scale(${view.z})`;
-    const line = Math.max(0.5, 3 / view.z);
+    const line = Math.max(0.75, 4 / view.z);
     box.style.borderWidth = `${line}px`;
     box.style.outlineWidth = `${Math.max(0.5, 1.5 / view.z)}px`;
   }
