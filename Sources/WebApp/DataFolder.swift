@@ -14,11 +14,31 @@ public struct DataFolder: Sendable {
 
     /// Creates the folder if needed.
     public init(root: String) throws {
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        guard let real = realpath(root, nil) else { throw StoreError(.invalid, "\(root): cannot open the data folder") }
+        do {
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        } catch {
+            let posix = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError).map { String(cString: strerror(Int32($0.code))) }
+            throw StoreError(.invalid, posix ?? "cannot create it")
+        }
+        guard let real = realpath(root, nil) else { throw StoreError(.invalid, String(cString: strerror(errno))) }
         defer { free(real) }
         self.root = root
         realRoot = String(cString: real)
+    }
+
+    /// Takes the data folder for this server: an exclusive `flock` on `.smear-serve-lock`, held while
+    /// the returned handle lives (the kernel drops it when the process ends, however it ends). A second
+    /// server on the same folder is refused: it would take the first one's running analyses for
+    /// interrupted ones.
+    public func claim() throws -> FileHandle {
+        let path = absolute(".smear-serve-lock")
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError(.invalid, "cannot create \(path): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw StoreError(.conflict, "another smear serve is using this data folder")
+        }
+        return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }
 
     /// `relative` under the data folder (not checked).

@@ -117,8 +117,7 @@ struct Analyze: ParsableCommand {
             add(try expandInputs(images), name: sample ?? "", target: sample == nil ? nil : fieldTarget)
         }
         let classifier = try classification.load()
-        let modelName = classifier == nil ? nil
-            : classification.model ?? "bundled (\(CellClassifier.bundledPath.map { ($0 as NSString).lastPathComponent } ?? "cells.smnet"))"
+        let modelName = classifier == nil ? nil : ClassifierOptions.modelName(classification.model)
         let decision = classification.decision
         let analyzer = FieldAnalyzer(segmenter: CellSegmenter(parameters: SegmentationParameters(cellDiameter: cellDiameter)),
                                      classifier: classifier, threshold: decision)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Classifier
+import Foundation
 import Pipeline
 
 /// The classifier options that `analyze` and `validate` share, and the one rule for the decision
@@ -28,11 +29,21 @@ struct ClassifierOptions: ParsableArguments {
     /// The classifier to run (nil with `--no-classify`); fails when the model cannot be loaded or has no
     /// 'parasitized' class.
     func load() throws -> CellClassifier? {
-        if noClassify { return nil }
-        let classifier = try model.map { try CellClassifier(contentsOf: $0) } ?? CellClassifier.bundled()
+        noClassify ? nil : try Self.load(model)
+    }
+
+    /// The model at `path` (nil: the bundled one); fails when it cannot be loaded or has no
+    /// 'parasitized' class.
+    static func load(_ path: String?) throws -> CellClassifier {
+        let classifier = try path.map { try CellClassifier(contentsOf: $0) } ?? CellClassifier.bundled()
         guard classifier.positiveClassIndex != nil else {
-            throw PipelineError("\(model ?? "bundled model"): the model has no 'parasitized' class")
+            throw PipelineError("\(path ?? "bundled model"): the model has no 'parasitized' class")
         }
         return classifier
+    }
+
+    /// The name of the model at `path` as reports give it.
+    static func modelName(_ path: String?) -> String {
+        path ?? "bundled (\(CellClassifier.bundledPath.map { ($0 as NSString).lastPathComponent } ?? "cells.smnet"))"
     }
 }

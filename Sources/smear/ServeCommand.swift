@@ -1,6 +1,7 @@
 import ArgumentParser
 import Classifier
 import Foundation
+import Pipeline
 import WebApp
 
 struct Serve: ParsableCommand {
@@ -43,29 +44,35 @@ struct Serve: ParsableCommand {
     @Option(help: "Largest uploaded file, in MB.")
     var maxUploadMb = 4096
 
-    @OptionGroup var classification: ClassifierOptions
+    @Option(help: ArgumentHelp("Classifier model (.smnet); default: the bundled model.", valueName: "file"))
+    var model: String?
+
+    @Option(help: "Probability at or above which a cell is called parasitized (default: 0.5; MODEL.md, 'Decision threshold').")
+    var threshold = 0.5
 
     func validate() throws {
         if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
         if workers < 1 || workers > 16 { throw ValidationError("--workers must be between 1 and 16") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if maxUploadMb < 1 { throw ValidationError("--max-upload-mb must be at least 1") }
-        if classification.noClassify { throw ValidationError("the web app reviews classified cells: --no-classify cannot be used") }
+        if !(threshold > 0 && threshold <= 1) { throw ValidationError("--threshold must be in (0, 1]") }
     }
 
     func run() throws {
-        guard let classifier = try classification.load() else { return }
-        let modelName = classification.model ?? "bundled (\(CellClassifier.bundledPath.map { ($0 as NSString).lastPathComponent } ?? "cells.smnet"))"
+        let classifier = try ClassifierOptions.load(model)
+        let modelName = ClassifierOptions.modelName(model)
         let folder: DataFolder
         let store: Store
+        let claim: FileHandle
         do {
             folder = try DataFolder(root: data)
-            store = try Store(path: (data as NSString).appendingPathComponent("smear.sqlite"))
-        } catch {
-            throw ValidationError("\(data): cannot open the data folder: \(error)")
-        }
+            claim = try folder.claim()
+        } catch { throw PipelineError("\(data): cannot open the data folder: \(error)") }
+        defer { try? claim.close() }
+        let database = (data as NSString).appendingPathComponent("smear.sqlite")
+        do { store = try Store(path: database) } catch { throw PipelineError("\(database): cannot open the database: \(error)") }
         let queue = AnalysisQueue(store: store, dataRoot: data, classifier: classifier, modelName: modelName,
-                                  threshold: classification.decision, workers: workers, threads: threads)
+                                  threshold: threshold, workers: workers, threads: threads)
         try queue.start()
         let loopback = ["127.0.0.1", "localhost", "::1"].contains(host)
         var server = WebServer(store: store, queue: queue, data: folder, accessToken: loopback ? nil : randomToken())
@@ -85,7 +92,11 @@ struct Serve: ParsableCommand {
             finished.signal()
         }
         finished.wait()
-        if let error = failure.error { throw ValidationError("cannot serve on \(host):\(port): \(error)") }
+        if let error = failure.error {
+            let text = "\(error)"
+            throw PipelineError("cannot serve on \(host):\(port): "
+                + (text.contains("Address already in use") ? "the port is in use (another server?); choose another with --port" : text))
+        }
     }
 }
 

@@ -28,6 +28,8 @@ struct HelpTests {
                                       its speed.
               classify                Classify single-cell images and optionally draw
                                       Grad-CAM heatmaps.
+              serve                   Run the web app: analyse samples, review the calls
+                                      and sign them off in a browser.
 
               See 'smear help <subcommand>' for detailed help.
 
@@ -45,6 +47,7 @@ struct HelpTests {
         ("train", ["--out", "--arch", "--epochs", "--batch-size", "--seed", "--resume", "--init", "--threads", "--help"], false),
         ("evaluate", ["--model", "--split", "--json", "--mistakes", "--speed", "--threads", "--help"], false),
         ("classify", ["--model", "--heatmaps", "--all", "--json", "--threads", "--help"], false),
+        ("serve", ["--port", "--data", "--host", "--workers", "--threads", "--max-upload-mb", "--model", "--threshold", "--help"], true),
     ]
 
     @Test("each command's help lists its options; `smear help CMD` says the same", arguments: options)

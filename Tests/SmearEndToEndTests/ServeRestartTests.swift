@@ -67,4 +67,27 @@ final class ServeRestartTests: XCTestCase {
         XCTAssertEqual(try restarted.jsonArray("/api/samples/1/audit").count, 1)
         restarted.stop()
     }
+
+    /// What stops a server from starting is one line and exit 1: a data folder another server uses, a
+    /// port in use, a damaged database.
+    func testStartUpErrorsAreOneLine() throws {
+        let data = folder.appendingPathComponent("data")
+        let server = try SmearServerProcess(data: data, logs: folder, timings: nil)
+        defer { server.stop() }
+        let port = try XCTUnwrap(server.base.port)
+        let damaged = folder.appendingPathComponent("damaged")
+        try FileManager.default.createDirectory(at: damaged, withIntermediateDirectories: true)
+        try Data("not a database".utf8).write(to: damaged.appendingPathComponent("smear.sqlite"))
+        for (arguments, expected) in [
+            (["serve", "--port", "0", "--data", data.path], "another smear serve is using this data folder"),
+            (["serve", "--port", "\(port)", "--data", folder.appendingPathComponent("other").path], "the port is in use"),
+            (["serve", "--port", "0", "--data", damaged.path], "smear.sqlite: cannot open the database"),
+        ] {
+            let run = smear(arguments)
+            XCTAssertEqual(run.status, 1, "\(run)")
+            XCTAssertEqual(run.stderrLines.count, 1, "\(run)")
+            XCTAssertTrue(run.stderr.contains(expected), "\(run)")
+        }
+        XCTAssertEqual(try server.jsonArray("/api/samples").count, 0, "the running server is untouched")
+    }
 }
