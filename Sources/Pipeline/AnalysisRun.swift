@@ -183,7 +183,7 @@ public enum AnalysisEvent: Sendable {
     case finished(AnalysisResult)
 }
 
-/// Receives a run's events: writes an output folder, keeps results in memory, shows progress.
+/// Receives a run's events: writes an output folder, stores them in the web app's database, shows progress.
 public protocol AnalysisSink: Sendable {
     /// Handles one event. For `.fieldAnalysed`, a `PipelineError` fails that field (e.g. its overlay
     /// cannot be drawn); any other error (an output folder that cannot be written) stops the run.
