@@ -27,62 +27,13 @@ struct Train: ParsableCommand {
     @Option(name: .shortAndLong, help: "Where to write the trained model.")
     var out: String = "model.smnet"
 
-    @Option(help: "Architecture preset or spec text (see the discussion).")
-    var arch: String = "cells"
-
-    @Option(help: "How crops become square inputs: pad (centre on black, keep aspect) or stretch.")
-    var fit: Preprocessing.Fit = .pad
-
-    @Option(help: "Maximum number of epochs.")
-    var epochs: Int = 40
-
-    @Option(help: "Images per training step.")
-    var batchSize: Int = 64
-
-    @Option(help: "adam (with decoupled weight decay) or sgd (with momentum).")
-    var optimizer: OptimizerSettings.Kind = .adam
-
-    @Option(help: "Peak learning rate (after a linear warm-up, decays along a cosine to 0 at the last epoch).")
-    var learningRate: Float = 0.002
-
-    @Option(help: "Weight decay on convolution and dense kernels.")
-    var weightDecay: Float = 0.005
-
-    @Option(help: "SGD momentum or Adam β1.")
-    var momentum: Float = 0.9
-
-    @Option(help: "Warm-up epochs.")
-    var warmup: Int = 1
+    @OptionGroup var recipe: TrainingRecipe
 
     @Option(help: "Stop after this many epochs without a better validation accuracy (0: never).")
     var patience: Int = 12
 
-    @Option(help: "Label smoothing of the cross-entropy targets (helps with label noise).")
-    var labelSmoothing: Float = 0.05
-
     @Option(help: "Fraction of the groups held out for validation (0 trains on everything and keeps the last epoch).")
     var validationFraction: Double = 0.2
-
-    @Option(help: "Regular expression giving each file's group (first capture group that matched, else the whole match).")
-    var groupPattern: String = GroupKey.nihPattern
-
-    @Option(help: "Seed of the initial weights, the split, the shuffling and the augmentation.")
-    var seed: UInt64 = 1
-
-    @Flag(help: "Turn augmentation off (flips, 90° rotations, brightness, contrast, hue).")
-    var noAugment = false
-
-    @Option(help: "Augmentation: brightness change up to ±this fraction.")
-    var brightness: Float = 0.1
-
-    @Option(help: "Augmentation: contrast change up to ±this fraction.")
-    var contrast: Float = 0.1
-
-    @Option(help: "Augmentation: hue rotation up to ±this many radians.")
-    var hue: Float = 0.05
-
-    @Option(help: "Validate and save a moving average of the weights with this decay per step (0: the raw weights).")
-    var average: Float = 0.999
 
     @Flag(help: "Continue the run whose checkpoint is OUT.checkpoint (same data and options).")
     var resume = false
@@ -99,7 +50,7 @@ struct Train: ParsableCommand {
     mutating func run() throws {
         if let threads { Parallel.threads = threads }
         let started = Date()
-        let groupKey = try GroupKey(pattern: groupPattern)
+        let groupKey = try GroupKey(pattern: recipe.groupPattern)
         let checkpointPath = out + ".checkpoint"
         // Class folders named as a resumed or --init model's classes in any case (`smear crops` writes
         // `parasitized`, NIH has `Parasitized`) take the model's names and order.
@@ -121,18 +72,16 @@ struct Train: ParsableCommand {
             model = fineTuneStart(from: source, path: initModel, classNames: folder.classNames)
         } else {
             folder = listed
-            let spec = try NetworkSpec.preset(arch) ?? NetworkSpec(parsing: arch)
-            model = Model(network: Network(spec: spec.resolved(classes: folder.classNames.count), seed: seed),
-                          classNames: folder.classNames, preprocessing: Preprocessing(fit: fit))
+            model = try recipe.newModel(classNames: folder.classNames)
         }
         let shape = model.network.inputShape
         guard shape.channels == 3 else { throw ValidationError("the network input must have 3 channels (RGB)") }
 
         // Split by group.
-        let validationEntries = folder.entries.filter { GroupKey.isValidation($0.group, fraction: validationFraction, seed: seed) }
-        let trainEntries = folder.entries.filter { !GroupKey.isValidation($0.group, fraction: validationFraction, seed: seed) }
+        let validationEntries = folder.entries.filter { GroupKey.isValidation($0.group, fraction: validationFraction, seed: recipe.seed) }
+        let trainEntries = folder.entries.filter { !GroupKey.isValidation($0.group, fraction: validationFraction, seed: recipe.seed) }
         let trainGroups = Set(trainEntries.map(\.group)).count, validationGroups = Set(validationEntries.map(\.group)).count
-        guard trainEntries.count >= batchSize else { throw ValidationError("only \(trainEntries.count) training images for batches of \(batchSize)") }
+        guard trainEntries.count >= recipe.batchSize else { throw ValidationError("only \(trainEntries.count) training images for batches of \(recipe.batchSize)") }
         stderrLine("data: \(folder.entries.count) images in \(folder.classNames.count) classes, \(trainGroups + validationGroups) groups"
             + (folder.ungrouped > 0 ? " (\(folder.ungrouped) files matched no group pattern and are their own groups)" : ""))
         for (c, name) in folder.classNames.enumerated() {
@@ -150,12 +99,7 @@ struct Train: ParsableCommand {
             : try ImageSet(entries: validationEntries, preprocessing: model.preprocessing, width: shape.width, height: shape.height)
         stderrLine(String(format: "decoded in %.1f s", Date().timeIntervalSince(loadStart)))
 
-        let options = TrainingOptions(
-            epochs: epochs, batchSize: batchSize,
-            optimizer: OptimizerSettings(kind: optimizer, learningRate: learningRate, weightDecay: weightDecay, momentum: momentum),
-            warmupEpochs: warmup, patience: validationSet == nil ? 0 : patience, labelSmoothing: labelSmoothing,
-            augmentation: noAugment ? .none : Augmentation(brightness: brightness, contrast: contrast, hue: hue), seed: seed,
-            averageDecay: average)
+        let options = recipe.options(patience: validationSet == nil ? 0 : patience)
         let trainer = Trainer(model: model, train: trainSet, validation: validationSet, options: options, resume: resumeState)
         var best: [[Float]]?
         if resumeState != nil, trainer.bestEpoch > 0, let (bestModel, _) = try? ModelFile.load(path: out) {
@@ -167,13 +111,13 @@ struct Train: ParsableCommand {
         var bestRecord: TrainingRecord?
         while !trainer.finished {
             let summary = trainer.runEpoch { p in
-                bar.update(String(format: "epoch %d/%d %@ %d/%d loss %.4f acc %.2f%% %.0f img/s ETA %@", p.epoch, epochs,
+                bar.update(String(format: "epoch %d/%d %@ %d/%d loss %.4f acc %.2f%% %.0f img/s ETA %@", p.epoch, recipe.epochs,
                                   ProgressLine.bar(Double(p.batch) / Double(p.batches)), p.batch, p.batches, p.loss,
                                   100 * p.accuracy, p.imagesPerSecond, ProgressLine.duration(p.secondsLeft)))
             }
-            var line = String(format: "epoch %d/%d loss %.4f acc %.2f%% lr %.2e %.0f img/s %.1f s (%.2f ms CPU/img)", summary.epoch, epochs,
+            var line = String(format: "epoch %d/%d loss %.4f acc %.2f%% lr %.2e %.0f img/s %.1f s (%.2f ms CPU/img)", summary.epoch, recipe.epochs,
                               summary.loss, 100 * summary.accuracy, summary.learningRate, summary.imagesPerSecond, summary.seconds,
-                              1e3 * summary.cpuSeconds / Double(trainer.stepsPerEpoch * batchSize))
+                              1e3 * summary.cpuSeconds / Double(trainer.stepsPerEpoch * recipe.batchSize))
             if let v = summary.validation {
                 line += String(format: " | val loss %.4f acc %.2f%% AUC %@", v.loss, 100 * v.accuracy, v.auc.map { String(format: "%.4f", $0) } ?? "n/a")
             }
@@ -207,7 +151,7 @@ struct Train: ParsableCommand {
     /// The `--init` model's weights under the data set's classes; the last layer is kept only when the
     /// classes are the model's own (same names, same order), else it starts afresh.
     private func fineTuneStart(from source: Model, path: String, classNames: [String]) -> Model {
-        let network = Network(spec: source.network.spec.withClasses(classNames.count), seed: seed)
+        let network = Network(spec: source.network.spec.withClasses(classNames.count), seed: recipe.seed)
         let keepHead = source.classNames == classNames
         for (target, from) in zip(network.layers, source.network.layers) where keepHead || !(target === network.layers.last!) {
             for (a, b) in zip(target.parameters, from.parameters) where a.value.count == b.value.count { a.value.set(b.value.array) }
@@ -221,11 +165,11 @@ struct Train: ParsableCommand {
                         command: String, seconds: Double) -> TrainingRecord {
         let s = trainer.optimizer.settings
         return TrainingRecord(
-            dataset: (dataset as NSString).lastPathComponent, groupPattern: groupPattern, validationFraction: validationFraction,
-            seed: seed, trainImages: trainer.train.count, validationImages: trainer.validation?.count ?? 0,
+            dataset: (dataset as NSString).lastPathComponent, groupPattern: recipe.groupPattern, validationFraction: validationFraction,
+            seed: recipe.seed, trainImages: trainer.train.count, validationImages: trainer.validation?.count ?? 0,
             trainGroups: trainGroups, validationGroups: validationGroups,
-            optimizer: "\(s.kind.rawValue) lr \(s.learningRate) wd \(s.weightDecay) momentum \(s.momentum), warm-up \(warmup), cosine, label smoothing \(labelSmoothing), weight average \(average)",
-            batchSize: batchSize, epochs: summary.epoch, bestEpoch: summary.epoch,
+            optimizer: "\(s.kind.rawValue) lr \(s.learningRate) wd \(s.weightDecay) momentum \(s.momentum), warm-up \(recipe.warmup), cosine, label smoothing \(recipe.labelSmoothing), weight average \(recipe.average)",
+            batchSize: recipe.batchSize, epochs: summary.epoch, bestEpoch: summary.epoch,
             validationAccuracy: summary.validation?.accuracy ?? summary.accuracy, validationAUC: summary.validation?.auc,
             validationLoss: summary.validation?.loss ?? summary.loss, initialisedFrom: initModel, command: command, seconds: seconds)
     }

@@ -24,6 +24,8 @@ struct HelpTests {
               crops                   Cut labelled training crops from annotated fields.
               train                   Train an image classifier on a folder of labelled
                                       images.
+              cv                      Score a training recipe by grouped K-fold
+                                      cross-validation.
               evaluate                Measure a classifier on labelled images, or measure
                                       its speed.
               classify                Classify single-cell images and optionally draw
