@@ -486,7 +486,7 @@ public func randomToken() -> String {
 public final class TimingLog: @unchecked Sendable {
     private var values: [Double] = []
     private let file = ProcessInfo.processInfo.environment["SMEAR_SERVE_TIMINGS"].flatMap { path -> FileHandle? in
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         return FileHandle(forWritingAtPath: path)
     }
     private let lock = NSLock()
