@@ -110,6 +110,10 @@ public enum CrossValidation {
         public var accuracy: Double
         /// Images of the positive class, and those called positive.
         public var positives: Int, calledPositive: Int
+        /// Of the positive class (nil where undefined: no positive, or no negative, image).
+        public var sensitivity: Double?, specificity: Double?
+        /// For a source: its accuracy in each fold that holds it, with the spread (nil for a group).
+        public var accuracyOverFolds: Spread?
     }
 
     /// Everything a cross-validation found.
@@ -137,19 +141,23 @@ public enum CrossValidation {
         }
         let pooled = Evaluation(probabilities: predictions.map(\.probabilities), labels: predictions.map(\.label), classNames: classNames,
                                 positive: positive)
-        func parts(_ key: (Prediction) -> String) -> [Part] {
+        func accuracy(_ p: [Prediction]) -> Double { Double(p.filter { $0.predicted == $0.label }.count) / Double(p.count) }
+        func parts(_ key: (Prediction) -> String, overFolds: Bool) -> [Part] {
             Dictionary(grouping: predictions, by: key).map { name, p in
                 let errors = p.filter { $0.predicted != $0.label }.count
-                return Part(name: name, images: p.count, errors: errors, accuracy: Double(p.count - errors) / Double(p.count),
+                let (sensitivity, specificity, _, _) = binary(p, positive: positive)
+                return Part(name: name, images: p.count, errors: errors, accuracy: accuracy(p),
                             positives: positive.map { c in p.filter { $0.label == c }.count } ?? 0,
-                            calledPositive: positive.map { c in p.filter { $0.predicted == c }.count } ?? 0)
+                            calledPositive: positive.map { c in p.filter { $0.predicted == c }.count } ?? 0,
+                            sensitivity: sensitivity, specificity: specificity,
+                            accuracyOverFolds: overFolds ? Spread(Dictionary(grouping: p, by: \.fold).values.map(accuracy)) : nil)
             }
         }
         return Summary(folds: folds, accuracy: Spread(folds.map(\.accuracy)), auc: Spread(folds.map(\.auc)),
                        sensitivity: Spread(folds.map(\.sensitivity)), specificity: Spread(folds.map(\.specificity)),
                        precision: Spread(folds.map(\.precision)), f1: Spread(folds.map(\.f1)), pooled: pooled,
-                       sources: parts { source(ofGroup: $0.group) }.sorted { $0.name < $1.name },
-                       groups: parts(\.group).sorted { ($0.accuracy, -$0.images, $0.name) < ($1.accuracy, -$1.images, $1.name) })
+                       sources: parts({ source(ofGroup: $0.group) }, overFolds: true).sorted { $0.name < $1.name },
+                       groups: parts(\.group, overFolds: false).sorted { ($0.accuracy, -$0.images, $0.name) < ($1.accuracy, -$1.images, $1.name) })
     }
 
     /// Sensitivity, specificity, precision and F1 of the positive class (nil where undefined).

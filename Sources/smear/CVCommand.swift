@@ -130,7 +130,11 @@ struct CV: ParsableCommand {
         lines.append(String(format: "pooled out-of-fold: %d images, accuracy %.2f%%, AUC %@", s.pooled.images, 100 * s.pooled.accuracy,
                             s.pooled.auc.map { String(format: "%.4f", $0) } ?? "n/a"))
         for part in s.sources {
-            lines.append(String(format: "  %@: %d images, accuracy %.2f%% (%d errors)", part.name, part.images, 100 * part.accuracy, part.errors))
+            var line = String(format: "  %@: %d images, accuracy %.2f%% (%d errors)", part.name, part.images, 100 * part.accuracy, part.errors)
+            if let a = part.accuracyOverFolds, a.n > 1 { line += String(format: ", over folds %.2f%% ± %.2f%%", 100 * a.mean, 100 * a.sd) }
+            line += ", sensitivity " + pct(part.sensitivity).trimmingCharacters(in: .whitespaces)
+                + ", specificity " + pct(part.specificity).trimmingCharacters(in: .whitespaces)
+            lines.append(line)
         }
         if worst > 0 {
             lines.append("worst groups:")

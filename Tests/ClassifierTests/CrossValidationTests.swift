@@ -75,6 +75,11 @@ struct CrossValidationTests {
         #expect(s.pooled.images == 8 && s.pooled.accuracy == 0.75)
         #expect(s.sources.map(\.name) == ["IML", "NIH"])
         #expect(s.sources.map(\.errors) == [1, 1])
+        // NIH: fold 0 all four (3 right), fold 1 the two of P2 (both right).
+        #expect(s.sources[1].accuracyOverFolds?.mean == (0.75 + 1.0) / 2)
+        #expect(s.sources[1].sensitivity == 0.5 && s.sources[1].specificity == 1)
+        #expect(s.sources[0].sensitivity == 1 && s.sources[0].specificity == 0)
+        #expect(s.groups.allSatisfy { $0.accuracyOverFolds == nil })
         #expect(s.groups.map(\.name) == ["PA17172", "P1", "P2"], "worst first, then the larger group")
         #expect(s.groups[0].positives == 1 && s.groups[0].calledPositive == 2)
         let rows = CrossValidation.rows(predictions, classNames: ["parasitized", "uninfected"])
