@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Classifier", dependencies: ["NeuralNetwork", "ImageCodecs"],
                 resources: [.copy("Resources")]),
         .target(name: "Pipeline", dependencies: ["ImageCodecs", "Segmentation", "Classifier", "Slides"]),
-        .target(name: "Reports", dependencies: ["Pipeline", "ImageCodecs", "Segmentation"]),
+        .target(name: "Reports", dependencies: ["Pipeline", "Classifier", "ImageCodecs", "Segmentation"]),
         // Whole-slide images read region by region (tiled/pyramidal TIFF, BigTIFF, OME-TIFF; OpenSlide formats).
         .target(name: "Slides", dependencies: ["ImageCodecs", "CTIFF", "COpenSlide"]),
         // `smear serve`: analyses queued, stored in SQLite, reviewed and signed off in the browser.

@@ -41,11 +41,7 @@ public struct Augmentation: Codable, Equatable, Sendable {
         if cells > 0 { mean = (mean.0 / Float(cells), mean.1 / Float(cells), mean.2 / Float(cells)) }
         for y in 0 ..< side {
             for x in 0 ..< side {
-                // Destination (x, y) reads the source pixel under the inverse symmetry.
-                var sx = x, sy = y
-                if symmetry & 1 != 0 { sx = side - 1 - sx }
-                if symmetry & 2 != 0 { sy = side - 1 - sy }
-                if symmetry & 4 != 0 { swap(&sx, &sy) }
+                let (sx, sy) = Self.source(x, y, side: side, symmetry: symmetry)
                 let s = src + 3 * (sy * side + sx), o = y * side + x
                 if s[0] | s[1] | s[2] == 0 { out[o] = 0; out[plane + o] = 0; out[2 * plane + o] = 0; continue }
                 let v0 = Float(s[0]) - mean.0, v1 = Float(s[1]) - mean.1, v2 = Float(s[2]) - mean.2
@@ -55,6 +51,33 @@ public struct Augmentation: Codable, Equatable, Sendable {
                 out[o] = min(255, max(0, r0 * b)) * scale
                 out[plane + o] = min(255, max(0, r1 * b)) * scale
                 out[2 * plane + o] = min(255, max(0, r2 * b)) * scale
+            }
+        }
+    }
+
+    /// The source pixel that destination (x, y) reads under symmetry `symmetry` (0–7) of a
+    /// `side × side` square: bit 0 flips x, bit 1 flips y, bit 2 then swaps x and y. 0 is the identity.
+    @inline(__always)
+    static func source(_ x: Int, _ y: Int, side: Int, symmetry: Int) -> (Int, Int) {
+        var sx = x, sy = y
+        if symmetry & 1 != 0 { sx = side - 1 - sx }
+        if symmetry & 2 != 0 { sy = side - 1 - sy }
+        if symmetry & 4 != 0 { swap(&sx, &sy) }
+        return (sx, sy)
+    }
+
+    /// The square interleaved-RGB image `src` (`side × side`) under symmetry `symmetry` (see `source`),
+    /// as planar floats `out[3, side, side]` multiplied by `scale`, with no colour change: the inputs of
+    /// test-time augmentation. Symmetry 0 gives what `Preprocessing.planar` gives. Cost: O(pixels).
+    public static func symmetric(_ src: UnsafePointer<UInt8>, side: Int, symmetry: Int, scale: Float, into out: UnsafeMutablePointer<Float>) {
+        let plane = side * side
+        for y in 0 ..< side {
+            for x in 0 ..< side {
+                let (sx, sy) = source(x, y, side: side, symmetry: symmetry)
+                let s = src + 3 * (sy * side + sx), o = y * side + x
+                out[o] = Float(s[0]) * scale
+                out[plane + o] = Float(s[1]) * scale
+                out[2 * plane + o] = Float(s[2]) * scale
             }
         }
     }

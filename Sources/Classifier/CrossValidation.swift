@@ -30,6 +30,13 @@ public enum CrossValidation {
         return fold
     }
 
+    /// Throws the one-line error for a data set with fewer groups than folds (some fold would be empty).
+    public static func checkEnoughGroups(_ groups: Int, folds: Int, dataset: String) throws {
+        guard groups >= folds else {
+            throw DatasetError(description: "\(dataset): \(groups) groups, too few for \(folds) folds (check --group-pattern)")
+        }
+    }
+
     /// A seeded 64-bit hash of `text` (FNV-1a, then SplitMix64's finaliser with the seed).
     static func mix(_ text: String, _ seed: UInt64) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -125,10 +132,79 @@ public enum CrossValidation {
         public var sources: [Part]
         /// Every group, worst accuracy first (ties: more images first, then name).
         public var groups: [Part]
+        /// Calibration of the pooled positive-class probability: ten bins and the expected calibration
+        /// error (nil without a positive class).
+        public var reliability: [Curves.Bin]?, ece: Double?
+        /// Calls at other decision thresholds on the positive-class probability (nil without one).
+        public var thresholds: [ThresholdRow]?
+        /// The same folds' figures with test-time augmentation (see `Outcome.symmetric`), when measured.
+        public var testTimeSymmetries: [SymmetryFigures]?
+    }
+
+    /// Figures of the out-of-fold predictions averaged over the first `symmetries` symmetries of the square.
+    public struct SymmetryFigures: Codable, Sendable {
+        public var symmetries: Int
+        public var accuracy: Spread?, auc: Spread?
+        public var pooledAccuracy: Double, pooledAUC: Double?
+        public var ece: Double?
+        public var sources: [Part]
+
+        public init(symmetries: Int, summary: Summary) {
+            self.symmetries = symmetries
+            accuracy = summary.accuracy; auc = summary.auc
+            pooledAccuracy = summary.pooled.accuracy; pooledAUC = summary.pooled.auc
+            ece = summary.ece; sources = summary.sources
+        }
+    }
+
+    /// What a decision threshold t (positive when p ≥ t) would give, pooled and per source.
+    public struct ThresholdRow: Codable, Sendable, Equatable {
+        public var threshold: Double
+        public var sensitivity: Double?, specificity: Double?
+        /// Per source: images, true positives, and images called positive at this threshold. Called over
+        /// true positives is the count bias the parasitemia of that source's fields would have.
+        public var sources: [SourceCalls]
+    }
+
+    public struct SourceCalls: Codable, Sendable, Equatable {
+        public var name: String
+        public var images: Int, positives: Int, calledPositive: Int
+        public var sensitivity: Double?, specificity: Double?
+    }
+
+    /// The thresholds `summarize` tabulates: 0.05 to 0.95 in steps of 0.05, then 0.97 and 0.99.
+    public static let tabulatedThresholds: [Double] = (1...19).map { Double($0) / 20 } + [0.97, 0.99]
+
+    /// The figures of calling an image positive when its probability of class `positive` is ≥ each of
+    /// `thresholds`, pooled and per source. Cost: O(images · thresholds).
+    public static func thresholdTable(_ predictions: [Prediction], positive: Int, thresholds: [Double]) -> [ThresholdRow] {
+        let bySource = Dictionary(grouping: predictions) { source(ofGroup: $0.group) }
+        func rates(_ p: [Prediction], _ t: Double) -> (Int, Int, Double?, Double?) {
+            var tp = 0, fn = 0, fp = 0, tn = 0
+            for x in p {
+                let called = Double(x.probabilities[positive]) >= t
+                switch (x.label == positive, called) {
+                case (true, true): tp += 1
+                case (true, false): fn += 1
+                case (false, true): fp += 1
+                case (false, false): tn += 1
+                }
+            }
+            return (tp + fn, tp + fp, tp + fn > 0 ? Double(tp) / Double(tp + fn) : nil, tn + fp > 0 ? Double(tn) / Double(tn + fp) : nil)
+        }
+        return thresholds.map { t in
+            let (_, _, sensitivity, specificity) = rates(predictions, t)
+            let sources = bySource.keys.sorted().map { name in
+                let (positives, called, se, sp) = rates(bySource[name]!, t)
+                return SourceCalls(name: name, images: bySource[name]!.count, positives: positives, calledPositive: called, sensitivity: se, specificity: sp)
+            }
+            return ThresholdRow(threshold: t, sensitivity: sensitivity, specificity: specificity, sources: sources)
+        }
     }
 
     /// The figures of `predictions` (one per image), per fold (with `seconds`, each fold's training
-    /// time), pooled, per source and per group; `positive` is the class sensitivity refers to.
+    /// time), pooled, per source and per group, with the calibration and the threshold table of the
+    /// pooled predictions; `positive` is the class sensitivity refers to.
     public static func summarize(_ predictions: [Prediction], classNames: [String], positive: Int?, seconds: [Int: Double] = [:]) -> Summary {
         let byFold = Dictionary(grouping: predictions, by: \.fold)
         var folds: [Fold] = []
@@ -153,11 +229,16 @@ public enum CrossValidation {
                             accuracyOverFolds: overFolds ? Spread(Dictionary(grouping: p, by: \.fold).values.map(accuracy)) : nil)
             }
         }
+        let calibration = positive.map { c in
+            Curves.reliability(probabilities: predictions.map { $0.probabilities[c] }, positives: predictions.map { $0.label == c })
+        }
         return Summary(folds: folds, accuracy: Spread(folds.map(\.accuracy)), auc: Spread(folds.map(\.auc)),
                        sensitivity: Spread(folds.map(\.sensitivity)), specificity: Spread(folds.map(\.specificity)),
                        precision: Spread(folds.map(\.precision)), f1: Spread(folds.map(\.f1)), pooled: pooled,
                        sources: parts({ source(ofGroup: $0.group) }, overFolds: true).sorted { $0.name < $1.name },
-                       groups: parts(\.group, overFolds: false).sorted { ($0.accuracy, -$0.images, $0.name) < ($1.accuracy, -$1.images, $1.name) })
+                       groups: parts(\.group, overFolds: false).sorted { ($0.accuracy, -$0.images, $0.name) < ($1.accuracy, -$1.images, $1.name) },
+                       reliability: calibration?.bins, ece: calibration?.ece,
+                       thresholds: positive.map { thresholdTable(predictions, positive: $0, thresholds: tabulatedThresholds) })
     }
 
     /// Sensitivity, specificity, precision and F1 of the positive class (nil where undefined).
@@ -180,5 +261,116 @@ public enum CrossValidation {
                 [p.path, p.group, source(ofGroup: p.group), String(p.fold), classNames[p.label], classNames[p.predicted]]
                     + p.probabilities.map { String(format: "%.4f", $0) }
             }
+    }
+}
+
+extension CrossValidation {
+    /// One epoch of one fold's training, for training curves. The held-out figures are only looked at:
+    /// nothing (epoch, weights, threshold) is chosen by them.
+    public struct EpochPoint: Codable, Sendable, Equatable {
+        public var epoch: Int
+        public var trainLoss: Double, trainAccuracy: Double
+        public var heldOutLoss: Double, heldOutAccuracy: Double
+
+        public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, heldOutLoss: Double, heldOutAccuracy: Double) {
+            self.epoch = epoch; self.trainLoss = trainLoss; self.trainAccuracy = trainAccuracy
+            self.heldOutLoss = heldOutLoss; self.heldOutAccuracy = heldOutAccuracy
+        }
+    }
+
+    /// Where a cross-validation run is, after every training batch.
+    public struct Progress: Sendable {
+        /// 0-based fold, and the number of folds.
+        public var fold: Int, folds: Int
+        public var epoch: EpochProgress
+        /// Estimated seconds until the last fold is done.
+        public var secondsLeft: Double
+    }
+
+    /// What training all the folds produced.
+    public struct Outcome: Sendable {
+        /// One out-of-fold prediction per image, in fold order.
+        public var predictions: [Prediction]
+        /// Wall-clock seconds of each fold (decoding excluded).
+        public var seconds: [Int: Double]
+        /// Each fold's training curve, one point per epoch.
+        public var curves: [[EpochPoint]]
+        /// Each fold's rate of classifying its held-out images (batches of 256, all threads), in images/s.
+        public var imagesPerSecond: [Double]
+        /// Size of one fold model's file in float16 weights, in bytes.
+        public var modelBytes: Int
+        /// The same images predicted by the same fold models, each averaged over the first n symmetries
+        /// of the square (n = 2, 4, 8; `Trainer.predict(_:symmetries:)`), by n; empty for non-square inputs.
+        public var symmetric: [Int: [Prediction]]
+
+        public init(predictions: [Prediction], seconds: [Int: Double], curves: [[EpochPoint]], imagesPerSecond: [Double], modelBytes: Int,
+                    symmetric: [Int: [Prediction]] = [:]) {
+            self.predictions = predictions; self.seconds = seconds; self.curves = curves
+            self.imagesPerSecond = imagesPerSecond; self.modelBytes = modelBytes; self.symmetric = symmetric
+        }
+    }
+
+    /// Trains one model per fold on `entries` and predicts each held-out fold: model k (a new
+    /// `makeModel()`) is trained on every entry whose group is not in fold k, for all `options.epochs`
+    /// (no early stop, so the held-out fold chooses nothing), and its evaluation weights (the moving
+    /// average, if enabled) predict fold k. Images are decoded once, at the model's input size.
+    /// The same models also predict fold k under test-time symmetries (`Outcome.symmetric`).
+    /// `foldDone(k, model, predictions)` is called with the evaluation weights in place (to save the fold
+    /// model) and fold k's predictions.
+    /// Throws if an image cannot be read, a fold has fewer training images than a batch, or training
+    /// diverges. Cost: folds × epochs × (training set + held-out set) passes.
+    public static func train(entries: [LabelledFolder.Entry], foldOf: [String: Int], folds: Int, options: TrainingOptions,
+                             makeModel: () throws -> Model, progress: (Progress) -> Void = { _ in },
+                             foldDone: (Int, Model, [Prediction]) throws -> Void = { _, _, _ in }) throws -> Outcome {
+        let first = try makeModel(), shape = first.network.inputShape
+        let all = try ImageSet(entries: entries, preprocessing: first.preprocessing, width: shape.width, height: shape.height)
+        var outcome = Outcome(predictions: [], seconds: [:], curves: [], imagesPerSecond: [], modelBytes: 0)
+        let started = Date()
+        for k in 0 ..< folds {
+            let foldStart = Date()
+            let testIndices = entries.indices.filter { foldOf[entries[$0].group] == k }
+            let trainIndices = entries.indices.filter { foldOf[entries[$0].group] != k }
+            guard trainIndices.count >= options.batchSize else {
+                throw TrainingError(description: "fold \(k + 1): only \(trainIndices.count) training images for batches of \(options.batchSize)")
+            }
+            let model = k == 0 ? first : try makeModel()
+            let test = all.subset(testIndices)
+            let trainer = Trainer(model: model, train: all.subset(trainIndices), validation: test.count > 0 ? test : nil, options: options)
+            var curve: [EpochPoint] = []
+            while !trainer.finished {
+                let summary = trainer.runEpoch { p in
+                    let done = Double(k) + (Double(p.epoch - 1) + Double(p.batch) / Double(p.batches)) / Double(options.epochs)
+                    let elapsed = Date().timeIntervalSince(started)
+                    progress(Progress(fold: k, folds: folds, epoch: p, secondsLeft: elapsed / max(done, 1e-9) * (Double(folds) - done)))
+                }
+                guard summary.loss.isFinite else {
+                    throw TrainingError(description: "fold \(k + 1): training diverged in epoch \(summary.epoch); try a lower --learning-rate")
+                }
+                curve.append(EpochPoint(epoch: summary.epoch, trainLoss: summary.loss, trainAccuracy: summary.accuracy,
+                                        heldOutLoss: summary.validation?.loss ?? .nan, heldOutAccuracy: summary.validation?.accuracy ?? .nan))
+            }
+            let predictStart = Date()
+            let probabilities = trainer.withEvaluationWeights { trainer.predict(test) }
+            outcome.imagesPerSecond.append(Double(test.count) / max(Date().timeIntervalSince(predictStart), 1e-9))
+            for (i, p) in zip(testIndices, probabilities) {
+                outcome.predictions.append(Prediction(path: entries[i].path, group: entries[i].group, label: entries[i].label, probabilities: p, fold: k))
+            }
+            if shape.width == shape.height {
+                for n in [2, 4, 8] {
+                    let averaged = trainer.withEvaluationWeights { trainer.predict(test, symmetries: n) }
+                    for (i, p) in zip(testIndices, averaged) {
+                        outcome.symmetric[n, default: []].append(Prediction(path: entries[i].path, group: entries[i].group, label: entries[i].label,
+                                                                            probabilities: p, fold: k))
+                    }
+                }
+            }
+            outcome.curves.append(curve)
+            outcome.seconds[k] = Date().timeIntervalSince(foldStart)
+            try trainer.withEvaluationWeights {
+                if k == 0 { outcome.modelBytes = ModelFile.encode(model, format: .float16).count }
+                try foldDone(k, model, Array(outcome.predictions.suffix(testIndices.count)))
+            }
+        }
+        return outcome
     }
 }

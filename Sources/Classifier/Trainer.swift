@@ -158,19 +158,27 @@ public final class Trainer {
         Evaluation(probabilities: predict(set), labels: set.labels, classNames: model.classNames, positive: model.positiveClassIndex)
     }
 
-    /// Class probabilities of every image of `set`, in batches of 256.
-    public func predict(_ set: ImageSet) -> [[Float]] {
+    /// Class probabilities of every image of `set`, in batches of 256. With `symmetries` n > 1 (2, 4 or
+    /// 8; square inputs only), each is the mean of the probabilities of the image under the first n
+    /// symmetries of the square (`Augmentation.source`: identity, horizontal flip, vertical flip, 180°
+    /// rotation, then the four with x and y swapped): test-time augmentation, n times the cost.
+    public func predict(_ set: ImageSet, symmetries: Int = 1) -> [[Float]] {
+        precondition([1, 2, 4, 8].contains(symmetries) && (symmetries == 1 || set.width == set.height))
         let k = model.network.classes
         var result: [[Float]] = []
         result.reserveCapacity(set.count)
         for start in stride(from: 0, to: set.count, by: Self.evaluationBatch) {
             let indices = Array(start ..< min(set.count, start + Self.evaluationBatch))
-            fill(indices, from: set, augment: false, epoch: 0, position: 0)
-            let logits = model.network.forward(input.pointer, batch: indices.count, mode: .inference)
-            for n in 0 ..< indices.count {
-                softmax(logits + n * k, probabilities.pointer + n * k, k)
-                result.append(Array(UnsafeBufferPointer(start: probabilities.pointer + n * k, count: k)))
+            var sums = [Float](repeating: 0, count: indices.count * k)
+            for symmetry in 0 ..< symmetries {
+                if symmetry == 0 { fill(indices, from: set, augment: false, epoch: 0, position: 0) } else { fillSymmetric(indices, from: set, symmetry: symmetry) }
+                let logits = model.network.forward(input.pointer, batch: indices.count, mode: .inference)
+                for n in 0 ..< indices.count {
+                    softmax(logits + n * k, probabilities.pointer + n * k, k)
+                    for c in 0 ..< k { sums[n * k + c] += probabilities.pointer[n * k + c] }
+                }
             }
+            for n in 0 ..< indices.count { result.append((0 ..< k).map { sums[n * k + $0] / Float(symmetries) }) }
         }
         return result
     }
@@ -190,6 +198,20 @@ public final class Trainer {
         let moments = (optimizer.first + optimizer.second + averages).flatMap(\.array)
         return (ModelFile.Checkpoint(settings: optimizer.settings, step: optimizer.step, epoch: epochsDone,
                                      bestEpoch: bestEpoch, bestScore: bestScore, moments: moments.count), moments)
+    }
+
+    /// Converts images `indices` of `set` into the input buffer under one symmetry of the square.
+    private func fillSymmetric(_ indices: [Int], from set: ImageSet, symmetry: Int) {
+        let per = model.network.inputShape.count, bytes = set.bytesPerImage, side = set.width, scale = model.preprocessing.scale
+        let input = input
+        set.pixels.withUnsafeBufferPointer { pixels in
+            nonisolated(unsafe) let src = pixels.baseAddress!
+            Parallel.forEachSlice(indices.count) { range, _ in
+                for n in range {
+                    Augmentation.symmetric(src + indices[n] * bytes, side: side, symmetry: symmetry, scale: scale, into: input.pointer + n * per)
+                }
+            }
+        }
     }
 
     /// Converts images `indices` of `set` into the input buffer, augmenting with per-image generators.
@@ -214,6 +236,11 @@ public final class Trainer {
             }
         }
     }
+}
+
+/// Why training could not go on (e.g. it diverged); one line.
+public struct TrainingError: Error, CustomStringConvertible {
+    public let description: String
 }
 
 /// User + system CPU time of this process so far (all threads), in seconds.

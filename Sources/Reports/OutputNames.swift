@@ -90,3 +90,7 @@ extension Unicode.Scalar {
     /// Whether this is a control character: C0 (NUL to U+001F, line ends and ESC among them), DEL or C1.
     var isControl: Bool { value < 0x20 || (0x7F...0x9F).contains(value) }
 }
+
+/// `name` made safe as one file name (no "/", control characters or leading "."; see `safeStem`) and
+/// fitted to `maxBytes` bytes of UTF-8 (see `fitted`).
+public func safeFileName(_ name: String, maxBytes: Int = 100) -> String { fitted(safeStem(name), maxBytes: maxBytes) }

@@ -17,7 +17,11 @@ struct CV: ParsableCommand {
             own. Each image thus gets one out-of-fold prediction from a model that never saw its group.
 
             Prints each figure per fold and as mean ± sd (range) over folds, the pooled out-of-fold figures, \
-            per source (NIH, IML, Chula, BCCD, by the shared data's group names) and the worst groups. Writes \
+            per source (NIH, IML, Chula, BCCD, by the shared data's group names), the calibration, what other \
+            decision thresholds would call (per source: cells called positive against truly positive, the \
+            count bias of that source's parasitemia), the same models' figures with test-time augmentation \
+            (probabilities averaged over 2, 4 and 8 flips and rotations; per source: sensitivity / specificity) \
+            and the worst groups. Writes \
             into --out: cv.json (all of it), predictions.csv (every out-of-fold prediction) and, with \
             --keep-models, fold-K.smnet.
             Example: smear cv ../shared/data/nih-cells --folds 5 --out results/cv-nih
@@ -54,58 +58,35 @@ struct CV: ParsableCommand {
         if let threads { Parallel.threads = threads }
         let folder = try LabelledFolder(root: dataset, groupKey: try GroupKey(pattern: recipe.groupPattern))
         let sizes = Dictionary(grouping: folder.entries, by: \.group).mapValues(\.count)
-        guard sizes.count >= folds else {
-            throw ValidationError("\(dataset): \(sizes.count) groups, too few for \(folds) folds (check --group-pattern)")
-        }
+        try CrossValidation.checkEnoughGroups(sizes.count, folds: folds, dataset: dataset)
         let foldOf = CrossValidation.assign(groupSizes: sizes, folds: folds, seed: recipe.seed)
         let output = try OutputFolder(path: out)
-        var model = try recipe.newModel(classNames: folder.classNames)
-        let shape = model.network.inputShape
-        guard shape.channels == 3 else { throw ValidationError("the network input must have 3 channels (RGB)") }
+        let probe = try recipe.newModel(classNames: folder.classNames)
+        guard probe.network.inputShape.channels == 3 else { throw ValidationError("the network input must have 3 channels (RGB)") }
         stderrLine("data: \(folder.entries.count) images in \(folder.classNames.count) classes, \(sizes.count) groups, \(folds) folds")
-        stderrLine("network: \(model.network.spec)")
-
-        var predictions: [CrossValidation.Prediction] = []
-        var seconds: [Int: Double] = [:]
+        stderrLine("network: \(probe.network.spec)")
         let bar = ProgressLine()
-        for k in 0..<folds {
-            let started = Date()
-            let test = folder.entries.filter { foldOf[$0.group] == k }, train = folder.entries.filter { foldOf[$0.group] != k }
-            guard train.count >= recipe.batchSize else {
-                throw ValidationError("fold \(k + 1): only \(train.count) training images for batches of \(recipe.batchSize)")
-            }
-            model = try recipe.newModel(classNames: folder.classNames)
-            let trainSet = try ImageSet(entries: train, preprocessing: model.preprocessing, width: shape.width, height: shape.height)
-            let testSet = try ImageSet(entries: test, preprocessing: model.preprocessing, width: shape.width, height: shape.height)
-            let trainer = Trainer(model: model, train: trainSet, validation: nil, options: recipe.options(patience: 0), resume: nil)
-            while !trainer.finished {
-                let summary = trainer.runEpoch { p in
-                    bar.update(String(format: "fold %d/%d epoch %d/%d %@ loss %.4f acc %.2f%% ETA %@", k + 1, folds, p.epoch, recipe.epochs,
-                                      ProgressLine.bar(Double(p.batch) / Double(p.batches)), p.loss, 100 * p.accuracy,
-                                      ProgressLine.duration(p.secondsLeft + Double(recipe.epochs - p.epoch) * Date().timeIntervalSince(started) / Double(max(p.epoch, 1)))))
-                }
-                guard summary.loss.isFinite else { throw PipelineError("fold \(k + 1): training diverged in epoch \(summary.epoch); try a lower --learning-rate") }
-            }
-            let probabilities = trainer.withEvaluationWeights { trainer.predict(testSet) }
-            for (entry, p) in zip(test, probabilities) {
-                predictions.append(.init(path: entry.path, group: entry.group, label: entry.label, probabilities: p, fold: k))
-            }
-            seconds[k] = Date().timeIntervalSince(started)
-            let figures = CrossValidation.summarize(predictions.filter { $0.fold == k }, classNames: folder.classNames,
-                                                    positive: model.positiveClassIndex).folds[0]
-            bar.finish(String(format: "fold %d/%d: %d images of %d groups held out, accuracy %.2f%%, AUC %@ (%.0f s)", k + 1, folds,
-                              figures.images, figures.groups, 100 * figures.accuracy, figures.auc.map { String(format: "%.4f", $0) } ?? "n/a",
-                              seconds[k]!))
-            if keepModels {
-                try output.write(Data(trainer.withEvaluationWeights { ModelFile.encode(model, format: .float16) }), to: "fold-\(k + 1).smnet")
-            }
+        let outcome = try CrossValidation.train(
+            entries: folder.entries, foldOf: foldOf, folds: folds, options: recipe.options(patience: 0),
+            makeModel: { try recipe.newModel(classNames: folder.classNames) },
+            progress: { p in
+                bar.update(String(format: "fold %d/%d epoch %d/%d %@ loss %.4f acc %.2f%% ETA %@", p.fold + 1, folds, p.epoch.epoch, recipe.epochs,
+                                  ProgressLine.bar(Double(p.epoch.batch) / Double(p.epoch.batches)), p.epoch.loss, 100 * p.epoch.accuracy,
+                                  ProgressLine.duration(p.secondsLeft)))
+            },
+            foldDone: { k, model, held in
+                let f = CrossValidation.summarize(held, classNames: folder.classNames, positive: model.positiveClassIndex).folds[0]
+                bar.finish(String(format: "fold %d/%d: %d images of %d groups held out, accuracy %.2f%%, AUC %@", k + 1, folds,
+                                  f.images, f.groups, 100 * f.accuracy, f.auc.map { String(format: "%.4f", $0) } ?? "n/a"))
+                if keepModels { try output.write(Data(ModelFile.encode(model, format: .float16)), to: "fold-\(k + 1).smnet") }
+            })
+        let predictions = outcome.predictions, seconds = outcome.seconds, model = probe
+        var summary = CrossValidation.summarize(predictions, classNames: folder.classNames, positive: model.positiveClassIndex, seconds: seconds)
+        summary.testTimeSymmetries = outcome.symmetric.keys.sorted().map { n in
+            CrossValidation.SymmetryFigures(symmetries: n, summary: CrossValidation.summarize(outcome.symmetric[n]!, classNames: folder.classNames,
+                                                                                               positive: model.positiveClassIndex))
         }
-        let summary = CrossValidation.summarize(predictions, classNames: folder.classNames, positive: model.positiveClassIndex, seconds: seconds)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try output.write(try encoder.encode(summary), to: "cv.json")
+        try output.write(try smearJSON(summary), to: "cv.json")
         let rows = CrossValidation.rows(predictions, classNames: folder.classNames)
         try output.write(Data(rows.map { CSVTable.line($0) + "\n" }.joined().utf8), to: "predictions.csv")
         try output.commit()
@@ -135,6 +116,24 @@ struct CV: ParsableCommand {
             line += ", sensitivity " + pct(part.sensitivity).trimmingCharacters(in: .whitespaces)
                 + ", specificity " + pct(part.specificity).trimmingCharacters(in: .whitespaces)
             lines.append(line)
+        }
+        for t in s.testTimeSymmetries ?? [] {
+            var line = String(format: "test-time average of %d symmetries: accuracy %@, AUC %@, ECE %@", t.symmetries,
+                              t.accuracy.map { String(format: "%.2f%% ± %.2f%%", 100 * $0.mean, 100 * $0.sd) } ?? "n/a",
+                              t.auc.map { String(format: "%.4f ± %.4f", $0.mean, $0.sd) } ?? "n/a", t.ece.map { String(format: "%.4f", $0) } ?? "n/a")
+            for part in t.sources where part.sensitivity != nil || part.specificity != nil {
+                line += "; \(part.name) " + pct(part.sensitivity).trimmingCharacters(in: .whitespaces) + " / "
+                    + pct(part.specificity).trimmingCharacters(in: .whitespaces)
+            }
+            lines.append(line)
+        }
+        if let rows = s.thresholds, let ece = s.ece {
+            lines.append(String(format: "calibration: expected calibration error %.4f (ten bins)", ece))
+            lines.append("threshold  sensitivity  specificity  called / true positives per source")
+            for row in rows where [0.3, 0.5, 0.7, 0.9, 0.95, 0.99].contains(where: { abs($0 - row.threshold) < 1e-9 }) {
+                let sources = row.sources.map { "\($0.name) \($0.calledPositive)/\($0.positives)" }.joined(separator: ", ")
+                lines.append(String(format: "     %.2f      %@      %@  %@", row.threshold, pct(row.sensitivity), pct(row.specificity), sources))
+            }
         }
         if worst > 0 {
             lines.append("worst groups:")

@@ -57,6 +57,18 @@ struct TrainingRecipe: ParsableArguments {
     @Option(help: "Validate and save a moving average of the weights with this decay per step (0: the raw weights).")
     var average: Float = 0.999
 
+    /// This recipe as command-line options, every one spelled out: parsing them gives the same recipe,
+    /// and options after them override them (the last of a repeated option wins).
+    var arguments: [String] {
+        var a = ["--arch", arch, "--fit", fit.rawValue, "--epochs", "\(epochs)", "--batch-size", "\(batchSize)",
+                 "--optimizer", optimizer.rawValue, "--learning-rate", "\(learningRate)", "--weight-decay", "\(weightDecay)",
+                 "--momentum", "\(momentum)", "--warmup", "\(warmup)", "--label-smoothing", "\(labelSmoothing)",
+                 "--group-pattern", groupPattern, "--seed", "\(seed)", "--brightness", "\(brightness)", "--contrast", "\(contrast)",
+                 "--hue", "\(hue)", "--average", "\(average)"]
+        if noAugment { a.append("--no-augment") }
+        return a
+    }
+
     /// A new model of this architecture for `classNames`, its weights drawn from `seed`.
     func newModel(classNames: [String]) throws -> Model {
         let spec = try NetworkSpec.preset(arch) ?? NetworkSpec(parsing: arch)

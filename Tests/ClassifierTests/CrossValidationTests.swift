@@ -1,4 +1,5 @@
 import Foundation
+import NeuralNetwork
 import Testing
 @testable import Classifier
 
@@ -86,5 +87,70 @@ struct CrossValidationTests {
         #expect(rows[0] == ["path", "group", "source", "fold", "label", "predicted", "p_parasitized", "p_uninfected"])
         #expect(rows.count == 9)
         #expect(rows[2] == ["P1-0-0.2", "P1", "NIH", "0", "parasitized", "uninfected", "0.2000", "0.8000"])
+    }
+
+    @Test("training the folds: one model per fold, each image predicted once by its fold's model, a curve point per epoch")
+    func trainingTheFolds() throws {
+        let folder = try LabelledFolder(root: fixtureCells, groupKey: GroupKey())
+        let sizes = Dictionary(grouping: folder.entries, by: \.group).mapValues(\.count)
+        let foldOf = CrossValidation.assign(groupSizes: sizes, folds: 3, seed: 1)
+        var made = 0, done: [Int] = []
+        let options = TrainingOptions(epochs: 2, batchSize: 4, optimizer: OptimizerSettings(kind: .adam, learningRate: 0.01, weightDecay: 0, momentum: 0.9))
+        let outcome = try CrossValidation.train(
+            entries: folder.entries, foldOf: foldOf, folds: 3, options: options,
+            makeModel: {
+                made += 1
+                return Model(network: Network(spec: NetworkSpec.preset("tiny")!.resolved(classes: 2), seed: 1), classNames: folder.classNames,
+                             preprocessing: Preprocessing(fit: .pad))
+            },
+            foldDone: { k, _, held in
+                done.append(k)
+                #expect(held.allSatisfy { $0.fold == k && foldOf[$0.group] == k })
+            })
+        #expect(made == 3 && done == [0, 1, 2])
+        #expect(outcome.predictions.count == folder.entries.count)
+        #expect(Set(outcome.predictions.map(\.path)) == Set(folder.entries.map(\.path)))
+        #expect(outcome.predictions.allSatisfy { foldOf[$0.group] == $0.fold })
+        #expect(outcome.curves.map { $0.map(\.epoch) } == [[1, 2], [1, 2], [1, 2]])
+        #expect(outcome.curves.joined().allSatisfy { $0.heldOutAccuracy >= 0 && $0.heldOutAccuracy <= 1 && $0.trainLoss.isFinite })
+        #expect(outcome.imagesPerSecond.count == 3 && outcome.modelBytes > 0)
+        // Too few training images for one batch is one clear error.
+        var big = options
+        big.batchSize = 100
+        #expect(throws: TrainingError.self) {
+            _ = try CrossValidation.train(entries: folder.entries, foldOf: foldOf, folds: 3, options: big,
+                                          makeModel: { Model(network: Network(spec: NetworkSpec.preset("tiny")!.resolved(classes: 2), seed: 1),
+                                                             classNames: folder.classNames, preprocessing: Preprocessing(fit: .pad)) })
+        }
+    }
+
+    @Test func aSubsetCopiesTheChosenImagesInOrder() throws {
+        let folder = try LabelledFolder(root: fixtureCells, groupKey: GroupKey())
+        let set = try ImageSet(entries: folder.entries, preprocessing: Preprocessing(fit: .pad), width: 8, height: 8)
+        let picked = [5, 0, 5, 16]
+        let subset = set.subset(picked)
+        #expect(subset.count == 4 && subset.paths == picked.map { set.paths[$0] } && subset.labels == picked.map { set.labels[$0] })
+        for (n, i) in picked.enumerated() { #expect(subset.image(n).pixels == set.image(i).pixels) }
+        #expect(set.subset([]).count == 0 && set.subset([]).pixels.isEmpty)
+    }
+
+    @Test func thresholdTableByHand() {
+        // NIH: a positive at 0.9 and one at 0.4, a negative at 0.6. IML: a negative at 0.2.
+        let p: [CrossValidation.Prediction] = [
+            .init(path: "a", group: "P1", label: 0, probabilities: [0.9, 0.1], fold: 0),
+            .init(path: "b", group: "P1", label: 0, probabilities: [0.4, 0.6], fold: 0),
+            .init(path: "c", group: "P2", label: 1, probabilities: [0.6, 0.4], fold: 1),
+            .init(path: "d", group: "PA17001", label: 1, probabilities: [0.2, 0.8], fold: 1),
+        ]
+        let rows = CrossValidation.thresholdTable(p, positive: 0, thresholds: [0.3, 0.5, 0.95])
+        #expect(rows.map(\.sensitivity) == [1, 0.5, 0])
+        #expect(rows.map(\.specificity) == [0.5, 0.5, 1])
+        #expect(rows[1].sources == [.init(name: "IML", images: 1, positives: 0, calledPositive: 0, sensitivity: nil, specificity: 1),
+                                     .init(name: "NIH", images: 3, positives: 2, calledPositive: 2, sensitivity: 0.5, specificity: 0)])
+        let summary = CrossValidation.summarize(p, classNames: ["parasitized", "uninfected"], positive: 0)
+        #expect(summary.thresholds?.count == CrossValidation.tabulatedThresholds.count)
+        #expect(summary.thresholds?.first { $0.threshold == 0.5 }?.sensitivity == 0.5)
+        #expect(summary.ece != nil && summary.reliability?.count == 10)
+        #expect(CrossValidation.summarize(p, classNames: ["a", "b"], positive: nil).thresholds == nil)
     }
 }

@@ -15,6 +15,9 @@ struct CVTests {
         #expect(run.stdoutText.contains("accuracy: "))
         #expect(run.stdoutText.contains("pooled out-of-fold: 17 images"))
         #expect(run.stdoutText.contains("worst groups:"))
+        #expect(run.stdoutText.contains("calibration: expected calibration error"))
+        #expect(run.stdoutText.contains("threshold  sensitivity  specificity  called / true positives per source"))
+        #expect(run.stdoutText.split(separator: "\n").filter { $0.hasPrefix("     0.") && $0.contains("NIH ") }.count == 6)
         let csv = try String(contentsOfFile: out + "/predictions.csv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
         #expect(csv[0] == ["path", "group", "source", "fold", "label", "predicted", "p_Parasitized", "p_Uninfected"])
         let rows = csv.dropFirst()

@@ -26,6 +26,8 @@ struct HelpTests {
                                       images.
               cv                      Score a training recipe by grouped K-fold
                                       cross-validation.
+              compare                 Compare architectures or training recipes by grouped
+                                      K-fold cross-validation on the same folds.
               evaluate                Measure a classifier on labelled images, or measure
                                       its speed.
               classify                Classify single-cell images and optionally draw
@@ -47,6 +49,8 @@ struct HelpTests {
                       "--json", "--threads", "--no-wait", "--help"], true),
         ("crops", ["--truth", "--out", "--cell-diameter", "--threads", "--no-wait", "--help"], false),
         ("train", ["--out", "--arch", "--epochs", "--batch-size", "--seed", "--resume", "--init", "--threads", "--help"], false),
+        ("cv", ["--folds", "--out", "--arch", "--epochs", "--worst", "--keep-models", "--threads", "--help"], false),
+        ("compare", ["--folds", "--out", "--arch", "--epochs", "--no-augment", "--threads", "--help"], false),
         ("evaluate", ["--model", "--split", "--json", "--mistakes", "--speed", "--threads", "--help"], false),
         ("classify", ["--model", "--heatmaps", "--all", "--json", "--threads", "--help"], false),
         ("serve", ["--port", "--data", "--host", "--workers", "--threads", "--max-upload-mb", "--model", "--threshold", "--help"], true),
