@@ -14,7 +14,8 @@ public struct TrainingOptions: Sendable {
     public var augmentation: Augmentation
     public var seed: UInt64
     /// Decay of the exponential moving average of the weights that is validated and saved
-    /// (`a ← decay·a + (1 − decay)·w` after every step); 0 validates and saves the raw weights.
+    /// (`a ← d·a + (1 − d)·w` after every step, d = `Trainer.averageDecay(_:step:)`: this decay once
+    /// past a warm-up); 0 validates and saves the raw weights.
     public var averageDecay: Float
 
     public init(epochs: Int, batchSize: Int, optimizer: OptimizerSettings, warmupEpochs: Int = 1, patience: Int = 0,
@@ -85,6 +86,15 @@ public final class Trainer {
 
     static let evaluationBatch = 256
 
+    /// The moving-average decay after optimizer step `step` (1-based): min(`decay`, (1 + step) / (10 + step)).
+    /// Without the warm-up the average would keep the random initial weights for about 1 / (1 − decay)
+    /// steps (1,000 at 0.999, about 4 NIH epochs), so a short run's averaged model would lag its training
+    /// by several epochs; with it, step 1 keeps 2/11 of the start, and from about step 8,990 on (at 0.999) the
+    /// decay is `decay` itself.
+    public static func averageDecay(_ decay: Float, step: Int) -> Float {
+        min(decay, Float(1 + step) / Float(10 + step))
+    }
+
     /// Steps per epoch (the last partial batch is dropped so BatchNorm never sees a tiny batch).
     public var stepsPerEpoch: Int { max(1, train.count / options.batchSize) }
 
@@ -124,7 +134,7 @@ public final class Trainer {
             net.backward(input.pointer, dLogits: dLogits.pointer, batch: indices.count, mode: .training)
             lr = learningRate(step: optimizer.step)
             optimizer.update(learningRate: lr)
-            let d = options.averageDecay
+            let d = Self.averageDecay(options.averageDecay, step: optimizer.step)
             for (a, p) in zip(averages, net.parameters) {
                 let ap = a.pointer, w = p.value.pointer
                 Parallel.forEachSlice(a.count, minimumPerThread: 16_384) { range, _ in

@@ -17,10 +17,11 @@ public struct ComparisonPage {
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <title>smear compare: \(escape(c.dataset))</title>
             <style>
-            body { font: 14px/1.45 system-ui, sans-serif; margin: 1.5rem auto; max-width: 1200px; padding: 0 1rem; color: #222; }
+            body { font: 14px/1.45 system-ui, sans-serif; margin: 1.5rem auto; max-width: 1400px; padding: 0 1rem; color: #222; }
+            .scroll { overflow-x: auto; }
             h1 { font-size: 1.4rem; } h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
-            table { border-collapse: collapse; margin: .5rem 0; } th, td { padding: .25rem .6rem; border-bottom: 1px solid #eee; text-align: right; white-space: nowrap; }
-            th:first-child, td:first-child { text-align: left; white-space: normal; max-width: 28ch; } th { background: #f5f5f5; }
+            table { border-collapse: collapse; margin: .5rem 0; } th, td { font-size: 13px; padding: .25rem .45rem; border-bottom: 1px solid #eee; text-align: right; white-space: nowrap; }
+            th:first-child, td:first-child { text-align: left; white-space: normal; min-width: 8ch; max-width: 28ch; } th { background: #f5f5f5; }
             .charts { display: flex; flex-wrap: wrap; gap: 1rem; } .chart { background: #fff; }
             .swatch { display: inline-block; width: .8em; height: .8em; margin-right: .35em; border-radius: 2px; }
             .spec { font: 12px ui-monospace, monospace; color: #555; max-width: 60ch; word-break: break-word; }
@@ -48,15 +49,15 @@ public struct ComparisonPage {
         let c = comparison
         func spread(_ v: CrossValidation.Spread?, percent: Bool) -> String {
             guard let v else { return "–" }
-            return percent ? String(format: "%.2f ± %.2f %%", 100 * v.mean, 100 * v.sd) : String(format: "%.4f ± %.4f", v.mean, v.sd)
+            return percent ? String(format: "%.2f ± %.2f", 100 * v.mean, 100 * v.sd) : String(format: "%.4f ± %.4f", v.mean, v.sd)
         }
         // The best mean of each column is in bold.
         let columns: [(String, Bool, (CrossValidation.Summary) -> CrossValidation.Spread?)] = [
-            ("accuracy", true, \.accuracy), ("precision", true, \.precision), ("recall", true, \.sensitivity),
+            ("accuracy %", true, \.accuracy), ("precision %", true, \.precision), ("recall %", true, \.sensitivity),
             ("F1", false, \.f1), ("ROC AUC", false, \.auc),
         ]
-        var h = "<h2>Figures</h2>\n<table>\n<tr><th>recipe</th>" + columns.map { "<th>\($0.0)</th>" }.joined()
-            + "<th>average precision</th><th>ECE</th><th>parameters</th><th>model file</th><th>cells/s</th><th>training</th></tr>\n"
+        var h = "<h2>Figures</h2>\n<div class=\"scroll\"><table>\n<tr><th>recipe</th>" + columns.map { "<th>\($0.0)</th>" }.joined()
+            + "<th>avg. precision</th><th>ECE</th><th>parameters</th><th>file</th><th>cells/s</th><th>training</th></tr>\n"
         for (i, m) in c.candidates.enumerated() {
             h += "<tr><td><span class=\"swatch\" style=\"background:\(color(i))\"></span>\(escape(m.name))</td>"
             for (_, percent, key) in columns {
@@ -69,7 +70,7 @@ public struct ComparisonPage {
             h += "<td>\(grouped(Double(m.parameters)))</td><td>\(String(format: "%.1f kB", Double(m.modelBytes) / 1000))</td>"
             h += "<td>\(grouped(m.imagesPerSecond))</td><td>\(String(format: "%.0f min", m.trainingSeconds / 60))</td></tr>\n"
         }
-        h += "</table>\n<p class=\"note\">Recall is the sensitivity to the positive class. ECE: expected calibration error of the pooled probabilities in ten bins. cells/s: classifying a held-out fold in batches of 256 on all threads (median of the folds). Training: all folds together. The best mean of each figure is in bold; a difference smaller than the spread is not one to act on.</p>\n"
+        h += "</table></div>\n<p class=\"note\">Recall is the sensitivity to the positive class. ECE: expected calibration error of the pooled probabilities in ten bins. cells/s: classifying a held-out fold in batches of 256 on all threads (median of the folds). Training: all folds together. The best mean of each figure is in bold; a difference smaller than the spread is not one to act on.</p>\n"
         for (i, m) in c.candidates.enumerated() {
             h += "<p class=\"spec\"><span class=\"swatch\" style=\"background:\(color(i))\"></span><b>\(escape(m.name))</b>: \(escape(m.spec))<br>\(escape(m.recipe))</p>\n"
         }

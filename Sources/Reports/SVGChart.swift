@@ -2,8 +2,9 @@ import Foundation
 
 /// A line chart as inline SVG, for report pages that must work without a network: a frame with
 /// ticks and grid lines on both axes, axis titles, one polyline per series and a legend below.
-/// Coordinates outside the axis ranges are clipped to the plot area; non-finite points are skipped
-/// (a gap in the line).
+/// Lines are clipped to the plot area (a point far outside it is first pulled in to ten plot widths
+/// or heights, so every coordinate stays a small finite number); non-finite points are skipped (a gap
+/// in the line).
 struct SVGChart {
     struct Series {
         /// The legend entry (none when empty).
@@ -34,10 +35,17 @@ struct SVGChart {
         let legendRows = (legend.count + 1) / 2
         let plotW = Double(width) - left - right, plotH = Double(height) - top - bottom
         let total = Double(height) + Double(legendRows) * 16 + (legendRows > 0 ? 10 : 0)
-        func px(_ v: Double) -> Double { left + (min(max(v, x.lowerBound), x.upperBound) - x.lowerBound) / (x.upperBound - x.lowerBound) * plotW }
-        func py(_ v: Double) -> Double { top + plotH - (min(max(v, y.lowerBound), y.upperBound) - y.lowerBound) / (y.upperBound - y.lowerBound) * plotH }
+        /// The fraction of the way along `range`, limited to [-10, 11].
+        func along(_ v: Double, _ range: ClosedRange<Double>) -> Double {
+            min(max((v - range.lowerBound) / (range.upperBound - range.lowerBound), -10), 11)
+        }
+        func px(_ v: Double) -> Double { left + along(v, x) * plotW }
+        func py(_ v: Double) -> Double { top + plotH - along(v, y) * plotH }
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
         var s = "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(width) \(f(total))\" width=\"\(width)\" height=\"\(f(total))\" role=\"img\" aria-label=\"\(escape(title))\">\n"
+        // The clip path's id must be unique in the page: derived from everything the chart draws.
+        let clip = "clip-" + Self.hash(title + xLabel + yLabel + "\(series.count)" + series.map(\.name).joined() + "\(x)\(y)")
+        s += "<defs><clipPath id=\"\(clip)\"><rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotW))\" height=\"\(f(plotH))\"/></clipPath></defs>\n"
         s += "<text x=\"\(f(left))\" y=\"16\" font-size=\"13\" font-weight=\"600\">\(escape(title))</text>\n"
         for t in Self.ticks(x, integer: integerX) {
             s += "<line x1=\"\(f(px(t)))\" y1=\"\(f(top))\" x2=\"\(f(px(t)))\" y2=\"\(f(top + plotH))\" stroke=\"#e4e4e4\"/>"
@@ -56,7 +64,7 @@ struct SVGChart {
         for line in series {
             let dash = line.dashed ? " stroke-dasharray=\"5 3\"" : ""
             if line.dots {
-                for p in line.points where p.x.isFinite && p.y.isFinite {
+                for p in line.points where p.x.isFinite && p.y.isFinite && x.contains(p.x) && y.contains(p.y) {
                     s += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"3\" fill=\"\(line.color)\"/>"
                 }
                 s += "\n"
@@ -65,7 +73,9 @@ struct SVGChart {
             // A non-finite point ends one polyline; the next finite one starts another.
             var run: [String] = []
             func flush() {
-                if run.count > 1 { s += "<polyline fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"1.6\"\(dash) points=\"\(run.joined(separator: " "))\"/>\n" }
+                if run.count > 1 {
+                    s += "<polyline clip-path=\"url(#\(clip))\" fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"1.6\"\(dash) points=\"\(run.joined(separator: " "))\"/>\n"
+                }
                 run = []
             }
             for p in line.points {
@@ -80,6 +90,13 @@ struct SVGChart {
             s += "<text x=\"\(f(lx + 22))\" y=\"\(f(ly))\" font-size=\"10\">\(escape(line.name))</text>\n"
         }
         return s + "</svg>"
+    }
+
+    /// 16 hex digits of the FNV-1a hash of `text`.
+    static func hash(_ text: String) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return String(h, radix: 16)
     }
 
     /// About five round tick values (steps of 1, 2 or 5 × 10ⁿ; with `integer`, at least 1) within `range`.

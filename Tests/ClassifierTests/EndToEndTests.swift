@@ -55,6 +55,30 @@ struct EndToEndTests {
         #expect(state.moments == 3 * averaged.count && moments.suffix(averaged.count).elementsEqual(averaged))
     }
 
+    @Test("the weight average warms up: a short run's average follows its training, a long one uses the decay")
+    func weightAverageWarmsUp() throws {
+        #expect(Trainer.averageDecay(0.999, step: 1) == Float(2) / 11)
+        #expect(Trainer.averageDecay(0.999, step: 100) == Float(101) / 110)
+        #expect(Trainer.averageDecay(0.999, step: 9_000) == 0.999 && Trainer.averageDecay(0.5, step: 1) == Float(2) / 11)
+        #expect(Trainer.averageDecay(0.5, step: 50) == 0.5)
+        let steps = (1...20_000).map { Trainer.averageDecay(0.999, step: $0) }
+        #expect(zip(steps, steps.dropFirst()).allSatisfy { $0 <= $1 }, "never decreases")
+        // One step of training: the average is 2/11 of the start and 9/11 of the trained weights.
+        let folder = try LabelledFolder(root: fixtureCells, groupKey: GroupKey())
+        let model = Model(network: Network(spec: NetworkSpec.preset("tiny")!.resolved(classes: 2), seed: 2),
+                          classNames: folder.classNames, preprocessing: Preprocessing())
+        let set = try ImageSet(entries: folder.entries, preprocessing: model.preprocessing, width: 16, height: 16)
+        let start = model.network.parameters.flatMap(\.value.array)
+        let trainer = Trainer(model: model, train: set, validation: nil,
+                              options: TrainingOptions(epochs: 1, batchSize: 16, optimizer: OptimizerSettings(kind: .adam, learningRate: 0.05),
+                                                       seed: 3, averageDecay: 0.999))
+        #expect(trainer.stepsPerEpoch == 1)
+        _ = trainer.runEpoch { _ in }
+        let trained = model.network.parameters.flatMap(\.value.array)
+        let averaged = trainer.withEvaluationWeights { model.network.parameters.flatMap(\.value.array) }
+        for (a, (s, w)) in zip(averaged, zip(start, trained)) { #expect(abs(a - (2 * s + 9 * w) / 11) < 1e-5) }
+    }
+
     @Test func sameSeedSameModel() throws {
         let folder = try LabelledFolder(root: fixtureCells, groupKey: GroupKey())
         func run() throws -> [Float] {
