@@ -300,7 +300,7 @@ extension CrossValidation {
         /// Size of one fold model's file in float16 weights, in bytes.
         public var modelBytes: Int
         /// The same images predicted by the same fold models, each averaged over the first n symmetries
-        /// of the square (n = 2, 4, 8; `Trainer.predict(_:symmetries:)`), by n; empty for non-square inputs.
+        /// of the square (the n asked for; `Trainer.predict(_:symmetries:)`), by n; empty for non-square inputs.
         public var symmetric: [Int: [Prediction]]
 
         public init(predictions: [Prediction], seconds: [Int: Double], curves: [[EpochPoint]], imagesPerSecond: [Double], modelBytes: Int,
@@ -314,13 +314,14 @@ extension CrossValidation {
     /// `makeModel()`) is trained on every entry whose group is not in fold k, for all `options.epochs`
     /// (no early stop, so the held-out fold chooses nothing), and its evaluation weights (the moving
     /// average, if enabled) predict fold k. Images are decoded once, at the model's input size.
-    /// The same models also predict fold k under test-time symmetries (`Outcome.symmetric`).
+    /// With `testTimeSymmetries` (each 2, 4 or 8), the same models also predict fold k averaged over that
+    /// many symmetries of the square (`Outcome.symmetric`), one more pass of fold k per symmetry.
     /// `foldDone(k, model, predictions)` is called with the evaluation weights in place (to save the fold
     /// model) and fold k's predictions.
     /// Throws if an image cannot be read, a fold has fewer training images than a batch, or training
     /// diverges. Cost: folds × epochs × (training set + held-out set) passes.
     public static func train(entries: [LabelledFolder.Entry], foldOf: [String: Int], folds: Int, options: TrainingOptions,
-                             makeModel: () throws -> Model, progress: (Progress) -> Void = { _ in },
+                             testTimeSymmetries: [Int] = [], makeModel: () throws -> Model, progress: (Progress) -> Void = { _ in },
                              foldDone: (Int, Model, [Prediction]) throws -> Void = { _, _, _ in }) throws -> Outcome {
         let first = try makeModel(), shape = first.network.inputShape
         let all = try ImageSet(entries: entries, preprocessing: first.preprocessing, width: shape.width, height: shape.height)
@@ -356,7 +357,7 @@ extension CrossValidation {
                 outcome.predictions.append(Prediction(path: entries[i].path, group: entries[i].group, label: entries[i].label, probabilities: p, fold: k))
             }
             if shape.width == shape.height {
-                for n in [2, 4, 8] {
+                for n in testTimeSymmetries {
                     let averaged = trainer.withEvaluationWeights { trainer.predict(test, symmetries: n) }
                     for (i, p) in zip(testIndices, averaged) {
                         outcome.symmetric[n, default: []].append(Prediction(path: entries[i].path, group: entries[i].group, label: entries[i].label,

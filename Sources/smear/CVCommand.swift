@@ -67,7 +67,7 @@ struct CV: ParsableCommand {
         stderrLine("network: \(probe.network.spec)")
         let bar = ProgressLine()
         let outcome = try CrossValidation.train(
-            entries: folder.entries, foldOf: foldOf, folds: folds, options: recipe.options(patience: 0),
+            entries: folder.entries, foldOf: foldOf, folds: folds, options: recipe.options(patience: 0), testTimeSymmetries: [2, 4, 8],
             makeModel: { try recipe.newModel(classNames: folder.classNames) },
             progress: { p in
                 bar.update(String(format: "fold %d/%d epoch %d/%d %@ loss %.4f acc %.2f%% ETA %@", p.fold + 1, folds, p.epoch.epoch, recipe.epochs,

@@ -97,7 +97,7 @@ struct CrossValidationTests {
         var made = 0, done: [Int] = []
         let options = TrainingOptions(epochs: 2, batchSize: 4, optimizer: OptimizerSettings(kind: .adam, learningRate: 0.01, weightDecay: 0, momentum: 0.9))
         let outcome = try CrossValidation.train(
-            entries: folder.entries, foldOf: foldOf, folds: 3, options: options,
+            entries: folder.entries, foldOf: foldOf, folds: 3, options: options, testTimeSymmetries: [2],
             makeModel: {
                 made += 1
                 return Model(network: Network(spec: NetworkSpec.preset("tiny")!.resolved(classes: 2), seed: 1), classNames: folder.classNames,
@@ -114,6 +114,8 @@ struct CrossValidationTests {
         #expect(outcome.curves.map { $0.map(\.epoch) } == [[1, 2], [1, 2], [1, 2]])
         #expect(outcome.curves.joined().allSatisfy { $0.heldOutAccuracy >= 0 && $0.heldOutAccuracy <= 1 && $0.trainLoss.isFinite })
         #expect(outcome.imagesPerSecond.count == 3 && outcome.modelBytes > 0)
+        #expect(Array(outcome.symmetric.keys) == [2] && outcome.symmetric[2]?.map(\.path) == outcome.predictions.map(\.path),
+                "only the symmetries asked for, one per image")
         // Too few training images for one batch is one clear error.
         var big = options
         big.batchSize = 100
