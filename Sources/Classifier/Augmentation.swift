@@ -66,6 +66,19 @@ public struct Augmentation: Codable, Equatable, Sendable {
         return (sx, sy)
     }
 
+    /// The planar network input `src` (`[channels, side, side]`) under symmetry `symmetry` (see
+    /// `source`), into `out` (same shape, not overlapping `src`): what `symmetric(_:side:symmetry:scale:into:)`
+    /// gives for the bytes the input was made from. Cost: O(values), a copy.
+    public static func symmetric(planar src: UnsafePointer<Float>, side: Int, channels: Int, symmetry: Int, into out: UnsafeMutablePointer<Float>) {
+        let plane = side * side
+        for y in 0 ..< side {
+            for x in 0 ..< side {
+                let (sx, sy) = source(x, y, side: side, symmetry: symmetry)
+                for c in 0 ..< channels { out[c * plane + y * side + x] = src[c * plane + sy * side + sx] }
+            }
+        }
+    }
+
     /// The square interleaved-RGB image `src` (`side × side`) under symmetry `symmetry` (see `source`),
     /// as planar floats `out[3, side, side]` multiplied by `scale`, with no colour change: the inputs of
     /// test-time augmentation. Symmetry 0 gives what `Preprocessing.planar` gives. Cost: O(pixels).

@@ -148,12 +148,14 @@ public enum CrossValidation {
         public var pooledAccuracy: Double, pooledAUC: Double?
         public var ece: Double?
         public var sources: [Part]
+        /// The threshold table of these averaged predictions (`thresholdTable`).
+        public var thresholds: [ThresholdRow]?
 
         public init(symmetries: Int, summary: Summary) {
             self.symmetries = symmetries
             accuracy = summary.accuracy; auc = summary.auc
             pooledAccuracy = summary.pooled.accuracy; pooledAUC = summary.pooled.auc
-            ece = summary.ece; sources = summary.sources
+            ece = summary.ece; sources = summary.sources; thresholds = summary.thresholds
         }
     }
 

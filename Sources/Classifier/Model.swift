@@ -9,13 +9,17 @@ public final class Model {
     public var classNames: [String]
     public var preprocessing: Preprocessing
     public var training: TrainingRecord?
+    /// How the model is meant to be run and its cross-validated error rates (nil: not calibrated).
+    public var operatingPoint: OperatingPoint?
 
-    public init(network: Network, classNames: [String], preprocessing: Preprocessing, training: TrainingRecord? = nil) {
+    public init(network: Network, classNames: [String], preprocessing: Preprocessing, training: TrainingRecord? = nil,
+                operatingPoint: OperatingPoint? = nil) {
         precondition(classNames.count == network.classes, "\(classNames.count) class names for \(network.classes) outputs")
         self.network = network
         self.classNames = classNames
         self.preprocessing = preprocessing
         self.training = training
+        self.operatingPoint = operatingPoint
     }
 
     /// Index of the class named "Parasitized"/"parasitized" (any case), if there is one.

@@ -9,7 +9,7 @@ import NeuralNetwork
 /// | 8 | magic `SMEARNET` |
 /// | 4 | format version (UInt32, currently 1) |
 /// | 4 | header length H (UInt32) |
-/// | H | header, UTF-8 JSON: `architecture` (spec text), `classNames`, `preprocessing`, `training`, `weights` (`float16`/`float32`), `values` (number of stored values), `checkpoint` (optional) |
+/// | H | header, UTF-8 JSON: `architecture` (spec text), `classNames`, `preprocessing`, `training`, `operatingPoint` (optional, `OperatingPoint`), `weights` (`float16`/`float32`), `values` (number of stored values), `checkpoint` (optional) |
 /// | values × 2 or 4 | every layer's parameters in layer order (conv `[out, in, k, k]` then bias; dense `[out, in]` then bias; BN γ then β), then every BN's running mean and variance |
 /// | optional | checkpoint only: optimizer moments, float32, parameter order (first, then second for Adam) |
 /// | 4 | CRC-32 (IEEE) of all preceding bytes |
@@ -64,6 +64,7 @@ public enum ModelFile {
         var classNames: [String]
         var preprocessing: Preprocessing
         var training: TrainingRecord?
+        var operatingPoint: OperatingPoint?
         var weights: WeightFormat
         var values: Int
         var checkpoint: Checkpoint?
@@ -74,7 +75,8 @@ public enum ModelFile {
                               checkpoint: (Checkpoint, [Float])? = nil) -> [UInt8] {
         let tensors = model.tensors
         let header = Header(architecture: model.network.spec, classNames: model.classNames,
-                            preprocessing: model.preprocessing, training: model.training, weights: format,
+                            preprocessing: model.preprocessing, training: model.training,
+                            operatingPoint: model.operatingPoint, weights: format,
                             values: tensors.reduce(0) { $0 + $1.count }, checkpoint: checkpoint?.0)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -100,7 +102,7 @@ public enum ModelFile {
     ///
     /// Validated before anything is allocated from it: the lengths against the file size, the
     /// architecture against `NetworkSpec.Limits` (while the header is decoded), the class names
-    /// (`Model.classNamesProblem`), preprocessing, training record and checkpoint settings, and the number
+    /// (`Model.classNamesProblem`), preprocessing, training record, operating point and checkpoint settings, and the number
     /// of values the architecture needs against the header and the file. Then, as the values are read:
     /// every weight, BatchNorm statistic and optimizer moment must be finite, every running variance ≥ 0,
     /// and `Model.worstCaseMagnitude` at most `Float.greatestFiniteMagnitude`, so that no crop can make
@@ -139,15 +141,19 @@ public enum ModelFile {
             throw fail("\(header.classNames.count) class names but the architecture has \(classes) outputs")
         }
         if let problem = Model.classNamesProblem(header.classNames) ?? header.preprocessing.problem ?? header.training?.problem
-            ?? header.checkpoint?.problem(parameters: size.parameters) {
+            ?? header.operatingPoint?.problem            ?? header.checkpoint?.problem(parameters: size.parameters) {
             throw fail(problem)
+        }
+        if let n = header.operatingPoint?.symmetries, n > 1, spec.input.width != spec.input.height {
+            throw fail("operating point: \(n) symmetries need a square network input, not \(spec.input.width)×\(spec.input.height)")
         }
         guard size.values == header.values else {
             throw fail("architecture and weights disagree: the architecture needs \(size.values) values, the file holds \(header.values)")
         }
 
         let network = Network(spec: spec, seed: 0)
-        let model = Model(network: network, classNames: header.classNames, preprocessing: header.preprocessing, training: header.training)
+        let model = Model(network: network, classNames: header.classNames, preprocessing: header.preprocessing, training: header.training,
+                          operatingPoint: header.operatingPoint)
         var offset = 16 + headerLength
         for (tensor, what, layer) in namedTensors(network) {
             for i in 0 ..< tensor.count {
@@ -203,6 +209,21 @@ public enum ModelFile {
     public static func load(path: String) throws(ModelFileError) -> (Model, (Checkpoint, [Float])?) {
         guard let data = FileManager.default.contents(atPath: path) else { throw ModelFileError(file: path, "cannot be read") }
         return try decode(Array(data), name: path)
+    }
+
+    /// Rewrites the model file at `path` into `out` (which may be `path`) with `point` as its operating
+    /// point: the same weights in the same precision, bit for bit, and the same header otherwise. The file
+    /// is fully validated first (`decode`); a training checkpoint is refused.
+    public static func setOperatingPoint(_ point: OperatingPoint?, path: String, out: String) throws(ModelFileError) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ModelFileError(file: path, "cannot be read") }
+        let bytes = Array(data)
+        let (model, checkpoint) = try decode(bytes, name: path)
+        guard checkpoint == nil else { throw ModelFileError(file: path, "a training checkpoint, not a finished model") }
+        if let problem = point?.problem { throw ModelFileError(file: path, problem) }
+        // decode checked the header, so it decodes again.
+        let header = try! JSONDecoder().decode(Header.self, from: Data(bytes[16 ..< 16 + Int(read32(bytes, 12))]))
+        model.operatingPoint = point
+        try save(encode(model, format: header.weights), to: out)
     }
 
     /// Writes atomically: a temporary file next to `path`, then a rename.

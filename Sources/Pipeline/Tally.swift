@@ -1,5 +1,8 @@
+import Classifier
+
 /// Red cells counted and those called parasitized, with every figure derived from them: the
-/// parasitemia, its Wilson 95% interval and parasites per µL. The one place these are computed (for
+/// parasitemia, its Wilson 95% interval, parasites per µL and the parasitemia adjusted for the
+/// classifier's errors. The one place these are computed (for
 /// a field, a sample, a whole run); reports only format them.
 public struct Tally: Sendable, Equatable {
     public var counted: Int
@@ -19,6 +22,14 @@ public struct Tally: Sendable, Equatable {
     public func perMicrolitre(_ redCellsPerMicrolitre: Double) -> (value: Double, lower: Double, upper: Double)? {
         guard let p = parasitemia, let ci = interval else { return nil }
         return (p * redCellsPerMicrolitre, ci.lower * redCellsPerMicrolitre, ci.upper * redCellsPerMicrolitre)
+    }
+
+    /// The parasitemia corrected for the classifier's errors at `rates` (Rogan–Gladen,
+    /// `OperatingPoint.adjusted`), with the Wilson interval's bounds corrected the same way (the
+    /// uncertainty of the rates themselves is not included). Nil with no cells counted.
+    public func adjusted(by rates: OperatingPoint) -> (value: Double, lower: Double, upper: Double)? {
+        guard let p = parasitemia, let ci = interval else { return nil }
+        return (rates.adjusted(p), rates.adjusted(ci.lower), rates.adjusted(ci.upper))
     }
 
     public static func + (a: Tally, b: Tally) -> Tally { Tally(counted: a.counted + b.counted, parasitized: a.parasitized + b.parasitized) }

@@ -1,3 +1,4 @@
+import Classifier
 /// Totals over many validated fields.
 public struct ValidationSummary: Sendable, Equatable {
     public var fields: [FieldValidation]
@@ -44,11 +45,15 @@ public struct ValidationSummary: Sendable, Equatable {
     public var predictedParasitemia: Double? { ratio(fields.reduce(0) { $0 + $1.calledParasitized }, detected) }
     /// Pooled over all fields: parasitized annotations / red-cell annotations.
     public var annotatedParasitemia: Double? { ratio(fields.reduce(0) { $0 + $1.annotatedParasitized }, annotated) }
-    /// Median over fields (with annotated cells) of |predicted − annotated| parasitemia, as a fraction.
-    public var medianAbsoluteParasitemiaError: Double? {
+    /// The pooled predicted parasitemia corrected for the classifier's errors at `rates`
+    /// (`OperatingPoint.adjusted`).
+    public func predictedParasitemia(adjustedBy rates: OperatingPoint) -> Double? { predictedParasitemia.map(rates.adjusted) }
+    /// Median over fields (with annotated cells) of |predicted − annotated| parasitemia, as a fraction;
+    /// with `rates`, each field's predicted parasitemia is first corrected for the classifier's errors.
+    public func medianAbsoluteParasitemiaError(adjustedBy rates: OperatingPoint? = nil) -> Double? {
         let errors = fields.compactMap { f -> Double? in
             guard let p = f.predictedParasitemia, let a = f.annotatedParasitemia else { return nil }
-            return abs(p - a)
+            return abs((rates.map { $0.adjusted(p) } ?? p) - a)
         }.sorted()
         guard !errors.isEmpty else { return nil }
         return errors.count % 2 == 1 ? errors[errors.count / 2] : (errors[errors.count / 2 - 1] + errors[errors.count / 2]) / 2

@@ -1,3 +1,4 @@
+import Classifier
 import Foundation
 import Pipeline
 import Segmentation
@@ -26,10 +27,19 @@ public struct AnalysisReport: Encodable, Sendable {
         @NullEncoded public var targetCells: Int?
         /// Red cells per µL used for parasites/µL.
         public var redCellsPerMicrolitre: Double
+        /// Test-time symmetries each cell's probability is averaged over (null when classification was off).
+        @NullEncoded public var symmetries: Int?
+        /// The model's cross-validated operating point when this run used it (the same threshold and
+        /// symmetries); then every parasitemia has an `adjusted_…` twin corrected for the classifier's
+        /// errors. Null otherwise.
+        @NullEncoded public var operatingPoint: OperatingPoint?
 
-        public init(model: String?, threshold: Double?, cellDiameter: Double?, targetCells: Int?, redCellsPerMicrolitre: Double) {
+        public init(model: String?, threshold: Double?, cellDiameter: Double?, targetCells: Int?, redCellsPerMicrolitre: Double,
+                    symmetries: Int? = nil, operatingPoint: OperatingPoint? = nil) {
             self.model = model
             self.threshold = threshold
+            self.symmetries = symmetries
+            self.operatingPoint = operatingPoint
             self.cellDiameter = cellDiameter
             self.targetCells = targetCells
             self.redCellsPerMicrolitre = redCellsPerMicrolitre
@@ -68,6 +78,10 @@ public struct AnalysisReport: Encodable, Sendable {
         @NullEncoded public var parasitemiaPercent: Double?
         /// Wilson 95% interval of the parasitemia, in percent.
         @NullEncoded public var parasitemiaCi95Percent: [Double]?
+        /// The parasitemia and its interval corrected for the classifier's errors (`Tally.adjusted`;
+        /// null without `Settings.operatingPoint`).
+        @NullEncoded public var adjustedParasitemiaPercent: Double?
+        @NullEncoded public var adjustedParasitemiaCi95Percent: [Double]?
         @NullEncoded public var parasitesPerMicrolitre: Double?
         @NullEncoded public var parasitesPerMicrolitreCi95: [Double]?
     }
@@ -111,6 +125,8 @@ public struct AnalysisReport: Encodable, Sendable {
         @NullEncoded public var parasitized: Int?
         @NullEncoded public var parasitemiaPercent: Double?
         @NullEncoded public var parasitemiaCi95Percent: [Double]?
+        @NullEncoded public var adjustedParasitemiaPercent: Double?
+        @NullEncoded public var adjustedParasitemiaCi95Percent: [Double]?
         public var excluded: [String: Int]
     }
 
@@ -152,6 +168,8 @@ public struct AnalysisReport: Encodable, Sendable {
         @NullEncoded public var parasitized: Int?
         @NullEncoded public var parasitemiaPercent: Double?
         @NullEncoded public var parasitemiaCi95Percent: [Double]?
+        @NullEncoded public var adjustedParasitemiaPercent: Double?
+        @NullEncoded public var adjustedParasitemiaCi95Percent: [Double]?
         @NullEncoded public var parasitesPerMicrolitre: Double?
         @NullEncoded public var parasitesPerMicrolitreCi95: [Double]?
         /// Area of the counted tiles' cores, in pixels and (with a pixel size) in mm².
@@ -214,6 +232,7 @@ public struct AnalysisReport: Encodable, Sendable {
         func percent(_ interval: (lower: Double, upper: Double)?) -> [Double]? {
             classified ? interval.map { [rounded(100 * $0.lower, 3), rounded(100 * $0.upper, 3)] } : nil
         }
+        let adjusted = { (t: Tally) in classified ? settings.operatingPoint.flatMap { t.adjusted(by: $0) } : nil }
         failures = result.failures.map { f in
             Failure(file: f.path, error: f.message, overlay: f.rejected.flatMap { overlays[$0.path] }, quality: f.rejected?.quality)
         }
@@ -232,6 +251,8 @@ public struct AnalysisReport: Encodable, Sendable {
                           targetCells: s.targetCells, targetReached: s.targetReached, cellsCounted: t.counted,
                           parasitized: classified ? t.parasitized : nil, parasitemiaPercent: percent(t.parasitemia),
                           parasitemiaCi95Percent: percent(t.interval),
+                          adjustedParasitemiaPercent: percent(adjusted(t)?.value),
+                          adjustedParasitemiaCi95Percent: percent(adjusted(t).map { ($0.lower, $0.upper) }),
                           parasitesPerMicrolitre: classified ? perMicrolitre.map { $0.value.rounded() } : nil,
                           parasitesPerMicrolitreCi95: classified ? perMicrolitre.map { [$0.lower.rounded(), $0.upper.rounded()] } : nil)
         }
@@ -250,6 +271,8 @@ public struct AnalysisReport: Encodable, Sendable {
                          targetCells: s.targetCells, targetReached: s.targetReached, cellsCounted: t.counted,
                          parasitized: classified ? t.parasitized : nil, parasitemiaPercent: percent(t.parasitemia),
                          parasitemiaCi95Percent: percent(t.interval),
+                         adjustedParasitemiaPercent: percent(adjusted(t)?.value),
+                         adjustedParasitemiaCi95Percent: percent(adjusted(t).map { ($0.lower, $0.upper) }),
                          parasitesPerMicrolitre: classified ? perMicrolitre.map { $0.value.rounded() } : nil,
                          parasitesPerMicrolitreCi95: classified ? perMicrolitre.map { [$0.lower.rounded(), $0.upper.rounded()] } : nil,
                          countedAreaPixels: s.countedPixels, countedAreaMm2: s.countedSquareMillimetres.map { rounded($0, 4) },
@@ -268,7 +291,8 @@ public struct AnalysisReport: Encodable, Sendable {
         let t = result.totals
         totals = Totals(images: images.count + failures.count, failed: failures.count, cellsCounted: t.counted,
                         parasitized: classified ? t.parasitized : nil, parasitemiaPercent: percent(t.parasitemia),
-                        parasitemiaCi95Percent: percent(t.interval), excluded: excluded)
+                        parasitemiaCi95Percent: percent(t.interval), adjustedParasitemiaPercent: percent(adjusted(t)?.value),
+                        adjustedParasitemiaCi95Percent: percent(adjusted(t).map { ($0.lower, $0.upper) }), excluded: excluded)
     }
 
     /// The kind of a tile's reason for `tilesNotCounted`: the reason up to its first parenthesis or

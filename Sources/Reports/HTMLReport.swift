@@ -100,12 +100,18 @@ public struct HTMLReport {
                 h += String(format: "; <span class=\"big\">%ld</span> parasitized: parasitemia <span class=\"big\">%.2f%%</span> (95%% CI %.2f–%.2f%%)", k, p, ci.lower, ci.upper)
             }
             h += ".</p>\n"
+            if let a = t.adjustedParasitemiaPercent, let ci = bounds(t.adjustedParasitemiaCi95Percent) {
+                h += String(format: "<p>Adjusted for the classifier's errors: parasitemia <b>%.2f%%</b> (95%% CI %.2f–%.2f%%).</p>\n", a, ci.lower, ci.upper)
+                h += adjustmentNote()
+            }
             if t.parasitized != nil && !report.images.isEmpty {
                 h += "<p class=\"note\">These fields were analysed as a batch, not as one patient's sample; use --sample to count one slide to a target.</p>\n"
             }
             return h
         }
-        h += "<table>\n<tr><th>Sample</th><th>Fields used</th><th>Red cells</th><th>Parasitized</th><th>Parasitemia</th><th>95% CI</th><th>Parasites/µL</th><th>95% CI</th></tr>\n"
+        let adjusted = report.settings.operatingPoint != nil && report.samples.contains { $0.adjustedParasitemiaPercent != nil }
+        h += "<table>\n<tr><th>Sample</th><th>Fields used</th><th>Red cells</th><th>Parasitized</th><th>Parasitemia</th><th>95% CI</th>"
+            + (adjusted ? "<th>Adjusted</th><th>95% CI</th>" : "") + "<th>Parasites/µL</th><th>95% CI</th></tr>\n"
         for s in report.samples {
             let ci = bounds(s.parasitemiaCi95Percent).map { String(format: "%.2f–%.2f%%", $0.lower, $0.upper) } ?? "–"
             let perCI = bounds(s.parasitesPerMicrolitreCi95).map { "\(grouped($0.lower))–\(grouped($0.upper))" } ?? "–"
@@ -113,12 +119,24 @@ public struct HTMLReport {
             if !s.targetReached { h += " <span class=\"warn\">(target \(s.targetCells ?? 0) not reached)</span>" }
             h += "</td><td>\(s.parasitized.map(String.init) ?? "–")</td>"
             h += "<td><b>\(s.parasitemiaPercent.map { String(format: "%.2f%%", $0) } ?? "–")</b></td><td>\(ci)</td>"
+            if adjusted {
+                let aci = bounds(s.adjustedParasitemiaCi95Percent).map { String(format: "%.2f–%.2f%%", $0.lower, $0.upper) } ?? "–"
+                h += "<td>\(s.adjustedParasitemiaPercent.map { String(format: "%.2f%%", $0) } ?? "–")</td><td>\(aci)</td>"
+            }
             h += "<td><b>\(s.parasitesPerMicrolitre.map(grouped) ?? "–")</b></td><td>\(perCI)</td></tr>\n"
         }
         h += "</table>\n"
         h += String(format: "<p class=\"note\">Parasitemia = red cells called parasitized / red cells counted (cells cut by the border, leukocytes and debris are not counted). Parasites/µL assumes %@ red cells per µL. The interval is the Wilson score interval; it covers counting error only, not misclassification — check the gallery below.</p>\n",
                     grouped(report.settings.redCellsPerMicrolitre))
+        if adjusted { h += adjustmentNote() }
         return h
+    }
+
+    /// What the adjusted parasitemia is and where its rates come from.
+    func adjustmentNote() -> String {
+        guard let o = report.settings.operatingPoint else { return "" }
+        return String(format: "<p class=\"note\">Adjusted = (p + Sp − 1) / (Se + Sp − 1) (Rogan–Gladen), with the classifier's sensitivity Se = %.3f and specificity Sp = %.4f at this threshold, measured by %@. It removes the false positives expected at Sp (%.2f%% of uninfected cells) and adds back the parasitized cells expected to be missed; the interval is the Wilson interval corrected the same way, taking Se and Sp as exact. The rates were measured on other smears: where a sample's stain or species differs, trust the raw count and the gallery.</p>\n",
+                      o.sensitivity, o.specificity, escape(o.measuredOn), 100 * (1 - o.specificity))
     }
 
     /// Each slide: its count over the tiles fit for counting, the quality map of its tiles with a
@@ -138,6 +156,9 @@ public struct HTMLReport {
             h += "</td></tr>\n"
             if let p = s.parasitemiaPercent, let ci = bounds(s.parasitemiaCi95Percent) {
                 h += String(format: "<tr><td>Parasitemia</td><td><b>%.2f%%</b> (95%% CI %.2f–%.2f%%), %ld parasitized</td></tr>\n", p, ci.lower, ci.upper, s.parasitized ?? 0)
+            }
+            if let a = s.adjustedParasitemiaPercent, let ci = bounds(s.adjustedParasitemiaCi95Percent) {
+                h += String(format: "<tr><td>Adjusted for the classifier's errors</td><td>%.2f%% (95%% CI %.2f–%.2f%%)</td></tr>\n", a, ci.lower, ci.upper)
             }
             if let perUL = s.parasitesPerMicrolitre, let ci = bounds(s.parasitesPerMicrolitreCi95) {
                 h += "<tr><td>Parasites/µL</td><td><b>\(grouped(perUL))</b> (\(grouped(ci.lower))–\(grouped(ci.upper)))</td></tr>\n"
@@ -229,6 +250,10 @@ public struct HTMLReport {
         var h = "<h2 id=\"settings\">Settings</h2>\n<table>\n"
         h += "<tr><td>Classifier</td><td class=\"data\">\(escape(s.model ?? "none (cells counted only)"))</td></tr>\n"
         if let t = s.threshold { h += String(format: "<tr><td>Decision threshold</td><td>%.3f</td></tr>\n", t) }
+        if let n = s.symmetries { h += "<tr><td>Test-time symmetries</td><td>\(n == 1 ? "none (each cell seen once)" : "\(n) (each cell's probability averaged over \(n) flips and rotations)")</td></tr>\n" }
+        if let o = s.operatingPoint {
+            h += String(format: "<tr><td>Classifier error rates</td><td>sensitivity %.3f, specificity %.4f (%@)</td></tr>\n", o.sensitivity, o.specificity, escape(o.measuredOn))
+        }
         h += "<tr><td>Cell diameter</td><td>\(s.cellDiameter.map { String(format: "%.1f px", $0) } ?? (report.slides.isEmpty ? "estimated per field" : "estimated per field or slide"))</td></tr>\n"
         if let target = s.targetCells { h += "<tr><td>Target count per sample</td><td>\(target) red cells</td></tr>\n" }
         h += "<tr><td>Red cells per µL</td><td>\(grouped(s.redCellsPerMicrolitre))</td></tr>\n"

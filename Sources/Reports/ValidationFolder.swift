@@ -1,3 +1,4 @@
+import Classifier
 import Foundation
 import Pipeline
 
@@ -16,6 +17,7 @@ public final class ValidationFolder: AnalysisSink, @unchecked Sendable {
     let overlays: [String: String]
     let classifier: String?
     let threshold: Double?
+    let operatingPoint: OperatingPoint?
     let version: String
     private var validations: [String: FieldValidation] = [:]
     private var slides: [String: SlideValidation] = [:]
@@ -24,15 +26,17 @@ public final class ValidationFolder: AnalysisSink, @unchecked Sendable {
 
     /// `annotations` by image (or slide) file name; `mosaics`: where the fields of slides made of fields
     /// lie, by slide file name (`MosaicField`); `paths`: every input, to name the overlays; `classifier`
-    /// and `threshold`: the model's name and decision threshold when one runs.
+    /// and `threshold`: the model's name and decision threshold when one runs; `operatingPoint`: the
+    /// model's, when the run uses it (then adjusted parasitemias are given too).
     public init(annotations: [String: [Annotation]], mosaics: [String: [MosaicField]] = [:], folder: OutputFolder?,
-                paths: [String], classifier: String?, threshold: Double?, version: String) {
+                paths: [String], classifier: String?, threshold: Double?, operatingPoint: OperatingPoint? = nil, version: String) {
         self.annotations = annotations
         self.mosaics = mosaics
         self.folder = folder
         overlays = Dictionary(zip(paths, overlayFileNames(for: paths)), uniquingKeysWith: { first, _ in first })
         self.classifier = classifier
         self.threshold = threshold
+        self.operatingPoint = operatingPoint
         self.version = version
     }
 
@@ -80,7 +84,7 @@ public final class ValidationFolder: AnalysisSink, @unchecked Sendable {
             }
             let report = ValidationReport(version: version, summary: ValidationSummary(fields: fields + slideResults.flatMap(\.fields)),
                                           failures: result.failures.map { AnalysisReport.Failure(file: $0.path, error: $0.message) },
-                                          classifier: classifier, threshold: threshold,
+                                          classifier: classifier, threshold: threshold, operatingPoint: operatingPoint,
                                           slides: slideResults.map(ValidationMatches.summary))
             if let folder {
                 try folder.write(report.json(), to: "validation.json")

@@ -1,3 +1,4 @@
+import Classifier
 import Foundation
 import Pipeline
 
@@ -55,6 +56,10 @@ public struct ValidationReport: Encodable, Sendable {
         @NullEncoded public var predictedParasitemiaPercent: Double?
         @NullEncoded public var annotatedParasitemiaPercent: Double?
         @NullEncoded public var medianAbsoluteParasitemiaErrorPercent: Double?
+        /// The same two corrected for the classifier's errors at the model's operating point
+        /// (`Tally.adjusted`), when the run used it; null otherwise.
+        @NullEncoded public var adjustedPredictedParasitemiaPercent: Double?
+        @NullEncoded public var adjustedMedianAbsoluteParasitemiaErrorPercent: Double?
         /// Images with at least one cell called parasitized.
         @NullEncoded public var imagesWithParasitizedCalls: Int?
     }
@@ -63,6 +68,8 @@ public struct ValidationReport: Encodable, Sendable {
     /// Present when a classifier ran: its model and threshold, and a note on the figures.
     @NullEncoded public var classifier: String?
     @NullEncoded public var threshold: Double?
+    /// The model's operating point, when the run used it (`AnalysisReport.Settings.operatingPoint`).
+    @NullEncoded public var operatingPoint: OperatingPoint?
     @NullEncoded public var classificationNote: String?
     public var images: [Row]
     public var failures: [AnalysisReport.Failure]
@@ -72,17 +79,19 @@ public struct ValidationReport: Encodable, Sendable {
     public var slides: [String]
 
     enum CodingKeys: String, CodingKey {
-        case tool, rules, classifier, threshold, classificationNote, images, failures, overall
+        case tool, rules, classifier, threshold, operatingPoint, classificationNote, images, failures, overall
     }
 
     /// `slides`: a line on each slide validated (its rows are among the summary's fields); when there
     /// are any, `rules` says how a slide is validated too.
     public init(version: String, summary: ValidationSummary, failures: [AnalysisReport.Failure],
-                classifier: String? = nil, threshold: Double? = nil, slides: [String] = []) {
+                classifier: String? = nil, threshold: Double? = nil, operatingPoint: OperatingPoint? = nil, slides: [String] = []) {
         tool = AnalysisReport.Tool(version: version)
         let c = summary.classified
         self.classifier = c ? classifier : nil
         self.threshold = c ? threshold : nil
+        self.operatingPoint = c ? operatingPoint : nil
+        let rates = c ? operatingPoint : nil
         classificationNote = c ? "Sensitivity and specificity count matched cells only. Annotated parasitemia = parasitized / red-cell annotations; where not every cell is annotated it is an approximation of the field's true parasitemia." : nil
         rules = "Annotations touching the image border (points: closer than one cell radius) and detections marked border are ignored. "
             + "Red cells are matched one-to-one with counted detections: boxes by box IoU >= 0.3 (highest first), points to the nearest detection whose mask contains them. "
@@ -116,7 +125,9 @@ public struct ValidationReport: Encodable, Sendable {
                           trueNegatives: c ? summary.trueNegatives : nil, falsePositives: c ? summary.falsePositives : nil,
                           predictedParasitemiaPercent: c ? summary.predictedParasitemia.map { 100 * $0 } : nil,
                           annotatedParasitemiaPercent: c ? summary.annotatedParasitemia.map { 100 * $0 } : nil,
-                          medianAbsoluteParasitemiaErrorPercent: c ? summary.medianAbsoluteParasitemiaError.map { 100 * $0 } : nil,
+                          medianAbsoluteParasitemiaErrorPercent: c ? summary.medianAbsoluteParasitemiaError().map { 100 * $0 } : nil,
+                          adjustedPredictedParasitemiaPercent: rates.flatMap { summary.predictedParasitemia(adjustedBy: $0) }.map { 100 * $0 },
+                          adjustedMedianAbsoluteParasitemiaErrorPercent: rates.flatMap { summary.medianAbsoluteParasitemiaError(adjustedBy: $0) }.map { 100 * $0 },
                           imagesWithParasitizedCalls: c ? summary.fieldsWithParasitizedCalls : nil)
     }
 
@@ -191,6 +202,9 @@ public struct ValidationReport: Encodable, Sendable {
         if let p = o.predictedParasitemiaPercent {
             out += "parasitemia: predicted \(String(format: "%.3f%%", p)), annotated \(o.annotatedParasitemiaPercent.map { String(format: "%.3f%%", $0) } ?? "-"); median absolute error per image \(o.medianAbsoluteParasitemiaErrorPercent.map { String(format: "%.3f", $0) } ?? "-") percentage points\n"
             out += "images with a parasitized call: \(o.imagesWithParasitizedCalls ?? 0) of \(o.images)\n"
+            if let a = o.adjustedPredictedParasitemiaPercent, let e = o.adjustedMedianAbsoluteParasitemiaErrorPercent {
+                out += "adjusted for the classifier's errors (operating point): predicted \(String(format: "%.3f%%", a)); median absolute error per image \(String(format: "%.3f", e)) percentage points\n"
+            }
             out += "(annotated parasitemia counts annotated cells only: where not every cell is annotated it is an approximation)\n"
         }
         for line in slides { out += terminalText(line) + "\n" }

@@ -141,12 +141,13 @@ public final class AnalysisQueue: @unchecked Sendable {
         let base = Self.folder(sample: analysis.sampleId, analysis: analysis.id)
         let output = absolute(base + "/output")
         if samples.contains(where: \.isSlide) {
-            run.checkpoints = (absolute(base + "/tiles"), "model \(analysis.model) threshold \(analysis.threshold) \(analysis.settings)", true)
+            run.checkpoints = (absolute(base + "/tiles"), "model \(analysis.model) threshold \(analysis.threshold) symmetries \(classifier.symmetries) \(analysis.settings)", true)
         }
         let folder = try OutputFolder(path: output, wait: false)
         let report = try ReportFolder(folder: folder, paths: samples.flatMap(\.paths), settings: AnalysisReport.Settings(
             model: analysis.model, threshold: analysis.threshold, cellDiameter: settings.cellDiameter, targetCells: settings.targetCells,
-            redCellsPerMicrolitre: settings.redCellsPerMicrolitre), version: smearVersion, classified: true)
+            redCellsPerMicrolitre: settings.redCellsPerMicrolitre, symmetries: classifier.symmetries,
+            operatingPoint: classifier.operatingPoint(at: analysis.threshold)), version: smearVersion, classified: true)
         let sink = StoreSink(store: store, analysis: analysis.id, dataRoot: dataRoot, folder: base, classifier: classifier)
         let result: AnalysisResult
         do {

@@ -116,9 +116,10 @@ struct Analyze: ParsableCommand {
         } else {
             add(try expandInputs(images), name: sample ?? "", target: sample == nil ? nil : fieldTarget)
         }
-        let classifier = try classification.load()
+        let loaded = try classification.load()
+        let classifier = loaded?.classifier
         let modelName = classifier == nil ? nil : ClassifierOptions.modelName(classification.model)
-        let decision = classification.decision
+        let decision = loaded?.threshold ?? 0.5
         let analyzer = FieldAnalyzer(segmenter: CellSegmenter(parameters: SegmentationParameters(cellDiameter: cellDiameter)),
                                      classifier: classifier, threshold: decision)
         let folder = try output.open(out)
@@ -129,7 +130,8 @@ struct Analyze: ParsableCommand {
         let paths = samples.flatMap(\.paths)
         let settings = AnalysisReport.Settings(model: modelName, threshold: classifier == nil ? nil : decision,
                                                cellDiameter: cellDiameter, targetCells: samplesRoot != nil || sample != nil ? fieldTarget : targetCells,
-                                               redCellsPerMicrolitre: redCellsPerMicrolitre)
+                                               redCellsPerMicrolitre: redCellsPerMicrolitre, symmetries: classifier?.symmetries,
+                                               operatingPoint: classifier?.operatingPoint(at: decision))
         let sink = try ReportFolder(folder: folder, crops: cropFolder, paths: paths, settings: settings, version: smearVersion,
                                 classified: classifier != nil)
         let progress = Progress(enabled: paths.count > 1 || samples.contains(where: \.isSlide))
@@ -138,7 +140,7 @@ struct Analyze: ParsableCommand {
         // Slides keep each tile's analysis until the run completes, for --resume.
         let kept = (out as NSString).appendingPathComponent(".smear-resume")
         if samples.contains(where: \.isSlide) {
-            run.checkpoints = (kept, "model \(modelName ?? "none") threshold \(decision) cell diameter \(cellDiameter.map { "\($0)" } ?? "estimated")", resume)
+            run.checkpoints = (kept, "model \(modelName ?? "none") threshold \(decision) symmetries \(classifier?.symmetries ?? 0) cell diameter \(cellDiameter.map { "\($0)" } ?? "estimated")", resume)
         }
         let result = try run.run([progress, sink])
         if result.failures.isEmpty { try? FileManager.default.removeItem(atPath: kept) }   // else kept for --resume
@@ -182,6 +184,9 @@ struct Analyze: ParsableCommand {
                 line += String(format: ", %d parasitized: parasitemia %.2f%% (95%% CI %.2f–%.2f%%), %.0f parasites/µL",
                                s.parasitized ?? 0, p, ci[0], ci[1], perUL)
             }
+            if let a = s.adjustedParasitemiaPercent, let ci = s.adjustedParasitemiaCi95Percent {
+                line += String(format: "; adjusted for the classifier's errors %.2f%% (%.2f–%.2f%%)", a, ci[0], ci[1])
+            }
             if !s.targetReached { line += "; target of \(s.targetCells ?? 0) cells NOT reached" }
             lines.append(line)
         }
@@ -191,13 +196,18 @@ struct Analyze: ParsableCommand {
                 line += String(format: ", %d parasitized: parasitemia %.2f%% (95%% CI %.2f–%.2f%%), %.0f parasites/µL",
                                s.parasitized ?? 0, p, ci[0], ci[1], perUL)
             }
+            if let a = s.adjustedParasitemiaPercent, let ci = s.adjustedParasitemiaCi95Percent {
+                line += String(format: "; adjusted for the classifier's errors %.2f%% (%.2f–%.2f%%)", a, ci[0], ci[1])
+            }
             if !s.targetReached { line += "; target of \(s.targetCells ?? 0) cells NOT reached" }
             lines.append(line)
         }
         if report.samples.isEmpty {
             var line = "\(report.totals.cellsCounted) red cells counted in \(report.countedIn)"
             if let k = report.totals.parasitized, let p = report.totals.parasitemiaPercent {
-                line += String(format: ", %d parasitized (%.2f%%)", k, p)
+                line += String(format: ", %d parasitized (%.2f%%", k, p)
+                if let a = report.totals.adjustedParasitemiaPercent { line += String(format: "; adjusted for the classifier's errors %.2f%%", a) }
+                line += ")"
             }
             lines.append(line)
         }

@@ -3,43 +3,59 @@ import Classifier
 import Foundation
 import Pipeline
 
-/// The classifier options that `analyze` and `validate` share, and the one rule for the decision
-/// threshold: 0.5 unless `--threshold` is given (MODEL.md, "Decision threshold": chosen for the
-/// bundled model on validation data; for two classes it is the argmax).
+/// The classifier options that `analyze` and `validate` share. The decision threshold and the
+/// test-time symmetries default to the model's operating point (MODEL.md, "Operating point"), else to
+/// 0.5 and 1 (`CellClassifier.threshold`, `CellClassifier.init`).
 struct ClassifierOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Classifier model (.smnet); default: the bundled model.", valueName: "file"))
     var model: String?
 
-    @Option(help: "Probability at or above which a cell is called parasitized (default: 0.5; MODEL.md, 'Decision threshold').")
+    @Option(help: Self.thresholdHelp)
     var threshold: Double?
+
+    @Option(help: Self.symmetriesHelp)
+    var symmetries: Int?
+
+    static let thresholdHelp: ArgumentHelp = "Probability at or above which a cell is called parasitized (default: the model's operating point, 0.5 for the bundled model; MODEL.md, 'Operating point')."
+    static let symmetriesHelp: ArgumentHelp = "Average each cell's probability over 1, 2, 4 or 8 flips and rotations (default: the model's operating point, 4 for the bundled model; n costs n network passes)."
 
     @Flag(help: "Only find and count cells; do not classify them.")
     var noClassify = false
 
     func validate() throws {
         if let t = threshold, !(t > 0 && t <= 1) { throw ValidationError("--threshold must be in (0, 1]") }
-        if noClassify && (model != nil || threshold != nil) {
-            throw ValidationError("--no-classify cannot be combined with --model or --threshold")
+        try Self.check(symmetries: symmetries)
+        if noClassify && (model != nil || threshold != nil || symmetries != nil) {
+            throw ValidationError("--no-classify cannot be combined with --model, --threshold or --symmetries")
         }
     }
 
-    /// The decision threshold in effect.
-    var decision: Double { threshold ?? 0.5 }
-
-    /// The classifier to run (nil with `--no-classify`); fails when the model cannot be loaded or has no
-    /// 'parasitized' class.
-    func load() throws -> CellClassifier? {
-        noClassify ? nil : try Self.load(model)
+    static func check(symmetries: Int?) throws {
+        if let n = symmetries, !OperatingPoint.symmetryCounts.contains(n) { throw ValidationError("--symmetries must be 1, 2, 4 or 8") }
     }
 
-    /// The model at `path` (nil: the bundled one); fails when it cannot be loaded or has no
-    /// 'parasitized' class.
-    static func load(_ path: String?) throws -> CellClassifier {
+    /// The classifier to run (nil with `--no-classify`) and the decision threshold in effect; fails when
+    /// the model cannot be loaded, has no 'parasitized' class, or cannot take the symmetries.
+    func load() throws -> (classifier: CellClassifier, threshold: Double)? {
+        guard !noClassify else { return nil }
+        let classifier = try Self.load(model, symmetries: symmetries)
+        return (classifier, classifier.threshold(threshold))
+    }
+
+    /// The model at `path` (nil: the bundled one), run with `symmetries` (nil: the model's own); fails
+    /// when it cannot be loaded, has no 'parasitized' class (unless `requirePositive` is false), or has
+    /// a non-square input and symmetries.
+    static func load(_ path: String?, symmetries: Int? = nil, requirePositive: Bool = true) throws -> CellClassifier {
         let classifier = try path.map { try CellClassifier(contentsOf: $0) } ?? CellClassifier.bundled()
-        guard classifier.positiveClassIndex != nil else {
+        guard classifier.positiveClassIndex != nil || !requirePositive else {
             throw PipelineError("\(path ?? "bundled model"): the model has no 'parasitized' class")
         }
-        return classifier
+        guard let n = symmetries else { return classifier }
+        let input = classifier.model.network.inputShape
+        guard n == 1 || input.width == input.height else {
+            throw PipelineError("\(path ?? "bundled model"): --symmetries \(n) needs a square network input, not \(input.width)×\(input.height)")
+        }
+        return classifier.with(symmetries: n)
     }
 
     /// The name of the model at `path` as reports give it.

@@ -34,6 +34,9 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Which groups to score: all, validation (held out in training) or train.")
     var split: Split = .all
 
+    @Option(help: ClassifierOptions.symmetriesHelp)
+    var symmetries: Int?
+
     @Flag(help: "Print the figures as JSON on stdout.")
     var json = false
 
@@ -63,15 +66,19 @@ struct Evaluate: ParsableCommand {
 
     mutating func run() throws {
         if let threads { Parallel.threads = threads }
+        try ClassifierOptions.check(symmetries: symmetries)
         if let arch {
             guard speed else { throw ValidationError("--arch is only for --speed") }
             let spec = try NetworkSpec.preset(arch) ?? NetworkSpec(parsing: arch)
             guard spec.input.channels == 3 else { throw ValidationError("--arch: the network input must have 3 channels (RGB)") }
             let model = Model(network: Network(spec: spec.resolved(classes: 2), seed: 1), classNames: ["Parasitized", "Uninfected"],
                               preprocessing: Preprocessing())
-            return try runSpeed(CellClassifier(model: model))
+            guard symmetries.map({ $0 == 1 || spec.input.width == spec.input.height }) ?? true else {
+                throw ValidationError("--symmetries needs a square network input")
+            }
+            return try runSpeed(CellClassifier(model: model, symmetries: symmetries))
         }
-        let classifier = try model.map { path throws(ModelFileError) in try CellClassifier(contentsOf: path) } ?? CellClassifier.bundled()
+        let classifier = try ClassifierOptions.load(model, symmetries: symmetries, requirePositive: false)
         if speed { return try runSpeed(classifier) }
         guard let dataset else { throw ValidationError("give a DATASET folder (or --speed)") }
         let m = classifier.model
@@ -96,7 +103,7 @@ struct Evaluate: ParsableCommand {
             print(String(decoding: try encoder.encode(e), as: UTF8.self))
             return
         }
-        print("\(e.images) images, \(Set(entries.map(\.group)).count) groups (\(split.rawValue))")
+        print("\(e.images) images, \(Set(entries.map(\.group)).count) groups (\(split.rawValue)), \(Self.symmetriesText(classifier.symmetries))")
         print(String(format: "accuracy %.2f%%  ROC AUC %@  macro F1 %.4f  loss %.4f", 100 * e.accuracy,
                      e.auc.map { String(format: "%.4f", $0) } ?? "n/a", e.macroF1, e.loss))
         let width = max(12, (m.classNames.map(\.count).max() ?? 0) + 2)
@@ -121,11 +128,14 @@ struct Evaluate: ParsableCommand {
         }
     }
 
+    /// "4 test-time symmetries" / "no test-time symmetries".
+    static func symmetriesText(_ n: Int) -> String { n == 1 ? "no test-time symmetries" : "\(n) test-time symmetries" }
+
     private func runSpeed(_ classifier: CellClassifier) throws {
         let sizes = batchSizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 }) else { throw ValidationError("--batch-sizes: give positive integers, e.g. 1,256") }
         let net = classifier.model.network
-        print("network: \(net.spec)")
+        print("network: \(net.spec); \(Self.symmetriesText(classifier.symmetries)) in the full path")
         print(String(format: "%.2f MFLOP per image, %d parameters, %d threads, OpenBLAS kernels %@",
                      Double(net.spec.flopsPerSample) / 1e6, net.parameterCount, Parallel.threads, Parallel.blasCore))
         var rng = SeededGenerator(seed: 1)

@@ -47,19 +47,23 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("Classifier model (.smnet); default: the bundled model.", valueName: "file"))
     var model: String?
 
-    @Option(help: "Probability at or above which a cell is called parasitized (default: 0.5; MODEL.md, 'Decision threshold').")
-    var threshold = 0.5
+    @Option(help: ClassifierOptions.thresholdHelp)
+    var threshold: Double?
+
+    @Option(help: ClassifierOptions.symmetriesHelp)
+    var symmetries: Int?
 
     func validate() throws {
         if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
         if workers < 1 || workers > 16 { throw ValidationError("--workers must be between 1 and 16") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if maxUploadMb < 1 { throw ValidationError("--max-upload-mb must be at least 1") }
-        if !(threshold > 0 && threshold <= 1) { throw ValidationError("--threshold must be in (0, 1]") }
+        if let t = threshold, !(t > 0 && t <= 1) { throw ValidationError("--threshold must be in (0, 1]") }
+        try ClassifierOptions.check(symmetries: symmetries)
     }
 
     func run() throws {
-        let classifier = try ClassifierOptions.load(model)
+        let classifier = try ClassifierOptions.load(model, symmetries: symmetries)
         let modelName = ClassifierOptions.modelName(model)
         let folder: DataFolder
         let store: Store
@@ -72,7 +76,7 @@ struct Serve: ParsableCommand {
         let database = (data as NSString).appendingPathComponent("smear.sqlite")
         do { store = try Store(path: database) } catch { throw PipelineError("\(database): cannot open the database: \(error)") }
         let queue = AnalysisQueue(store: store, dataRoot: data, classifier: classifier, modelName: modelName,
-                                  threshold: threshold, workers: workers, threads: threads)
+                                  threshold: classifier.threshold(threshold), workers: workers, threads: threads)
         try queue.start()
         let loopback = ["127.0.0.1", "localhost", "::1"].contains(host)
         var server = WebServer(store: store, queue: queue, data: folder, accessToken: loopback ? nil : randomToken())

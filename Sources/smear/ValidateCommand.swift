@@ -85,13 +85,15 @@ struct Validate: ParsableCommand {
         if !fields.isEmpty { samples.insert(.init(name: "", paths: fields, target: nil), at: 0) }
 
         let folder = try out.map { try output.open($0) }
-        let classifier = try classification.load()
-        let decision = classification.decision
+        let loaded = try classification.load()
+        let classifier = loaded?.classifier
+        let decision = loaded?.threshold ?? 0.5
         let analyzer = FieldAnalyzer(segmenter: CellSegmenter(parameters: SegmentationParameters(cellDiameter: cellDiameter)),
                                      classifier: classifier, threshold: decision)
         let sink = ValidationFolder(annotations: annotations, mosaics: mosaics, folder: folder, paths: paths,
                                     classifier: classifier == nil ? nil : (classification.model ?? "bundled"),
-                                    threshold: classifier == nil ? nil : decision, version: smearVersion)
+                                    threshold: classifier == nil ? nil : decision, operatingPoint: classifier?.operatingPoint(at: decision),
+                                    version: smearVersion)
         let progress = Progress(enabled: true)
         let result = try AnalysisRun(samples: samples, analyzer: analyzer, threads: threads).run([progress, sink])
         progress.finish()

@@ -67,3 +67,60 @@ struct TestTimeAugmentationTests {
         }
     }
 }
+
+@Suite("Test-time augmentation in the classifier")
+struct ClassifierSymmetryTests {
+    @Test("moving the planar input gives what moving the bytes gives")
+    func planarSymmetryMatchesTheByteOne() {
+        let side = TestTimeAugmentationTests.side, image = TestTimeAugmentationTests.image
+        var plain = [Float](repeating: 0, count: image.count)
+        image.withUnsafeBufferPointer { Preprocessing(fit: .pad).planar($0.baseAddress!, count: side * side, into: &plain) }
+        for symmetry in 0..<8 {
+            var moved = [Float](repeating: -1, count: plain.count)
+            plain.withUnsafeBufferPointer { Augmentation.symmetric(planar: $0.baseAddress!, side: side, channels: 3, symmetry: symmetry, into: &moved) }
+            #expect(moved == TestTimeAugmentationTests.planar(image, symmetry: symmetry), "symmetry \(symmetry)")
+        }
+    }
+
+    /// `CellClassifier.probabilities` with n symmetries against `Trainer.predict(_:symmetries:)`, the
+    /// reference that moves the 8-bit images: a crop whose plain output is confident keeps it, any other
+    /// gets the reference's mean over n symmetries. More crops than one batch; the last layer is scaled
+    /// up so that both kinds of crop occur.
+    @Test func theClassifierAveragesTheDoubtfulCropsAsTheTrainerDoes() throws {
+        let folder = try LabelledFolder(root: fixtureCells, groupKey: GroupKey())
+        let pre = Preprocessing(fit: .pad)
+        let set = try ImageSet(entries: folder.entries, preprocessing: pre, width: 16, height: 16)
+        let model = Model(network: Network(spec: NetworkSpec.preset("tiny")!.resolved(classes: 2), seed: 3), classNames: folder.classNames,
+                          preprocessing: pre)
+        let trainer = Trainer(model: model, train: set, validation: nil,
+                              options: TrainingOptions(epochs: 1, batchSize: 4, optimizer: OptimizerSettings(kind: .adam, learningRate: 0.01, weightDecay: 0, momentum: 0.9)))
+        _ = trainer.runEpoch { _ in }
+        // Sharpen the last layer until some plain outputs are confident and some are not.
+        let dense = model.network.parameters.filter { $0.name == "weight" }.last!.value
+        var plain = trainer.predict(set), confident = plain.map { $0.max()! >= CellClassifier.confident }
+        for _ in 0 ..< 40 where !(confident.contains(true) && confident.contains(false)) {
+            for i in 0 ..< dense.count { dense[i] *= 1.5 }
+            plain = trainer.predict(set); confident = plain.map { $0.max()! >= CellClassifier.confident }
+        }
+        // The set's images are already 16×16, so the classifier's preprocessing leaves them as they are.
+        let indices = (0..<300).map { $0 % set.count }
+        let crops = indices.map { set.image($0) }
+        try #require(confident.contains(true) && confident.contains(false), "both kinds of crop: \(plain.map { $0[0] })")
+        for n in [1, 2, 4, 8] {
+            let reference = trainer.predict(set, symmetries: n)
+            let got = CellClassifier(model: model, symmetries: n).probabilities(crops)
+            for (i, row) in zip(indices, got) {
+                let expected = confident[i] ? plain[i] : reference[i]
+                #expect(zip(row, expected).allSatisfy { abs($0 - $1) < 1e-5 }, "\(n) symmetries, image \(i)")
+            }
+        }
+        // The model's operating point sets the default; without one it is 1.
+        #expect(CellClassifier(model: model).symmetries == 1)
+        model.operatingPoint = OperatingPoint(symmetries: 4, threshold: 0.6, sensitivity: 0.9, specificity: 0.99, measuredOn: "test")
+        let classifier = CellClassifier(model: model)
+        #expect(classifier.symmetries == 4 && classifier.threshold(nil) == 0.6 && classifier.threshold(0.5) == 0.5)
+        #expect(classifier.operatingPoint(at: 0.6) == model.operatingPoint)
+        #expect(classifier.operatingPoint(at: 0.5) == nil, "another threshold: the rates do not hold")
+        #expect(classifier.with(symmetries: 2).operatingPoint(at: 0.6) == nil, "other symmetries: the rates do not hold")
+    }
+}

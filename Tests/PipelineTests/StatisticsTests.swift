@@ -1,4 +1,5 @@
 import Testing
+import Classifier
 @testable import Pipeline
 
 @Suite struct StatisticsTests {
@@ -21,6 +22,19 @@ import Testing
             #expect(ci.upper - ci.lower < previous)
             previous = ci.upper - ci.lower
         }
+    }
+
+    @Test func theAdjustedParasitemiaCorrectsTheValueAndTheWilsonBounds() throws {
+        let rates = OperatingPoint(symmetries: 4, threshold: 0.5, sensitivity: 0.928, specificity: 0.997, measuredOn: "test")
+        let tally = Tally(counted: 5000, parasitized: 85)
+        let adjusted = try #require(tally.adjusted(by: rates)), ci = try #require(tally.interval)
+        // (0.017 + 0.997 − 1) / (0.928 + 0.997 − 1) = 0.014 / 0.925
+        #expect(abs(adjusted.value - 0.014 / 0.925) < 1e-12)
+        #expect(abs(adjusted.lower - (ci.lower - 0.003) / 0.925) < 1e-12 && abs(adjusted.upper - (ci.upper - 0.003) / 0.925) < 1e-12)
+        #expect(adjusted.lower < adjusted.value && adjusted.value < adjusted.upper)
+        // An uninfected sample whose calls are all false positives (at the measured rate) comes out at 0.
+        #expect(Tally(counted: 5000, parasitized: 15).adjusted(by: rates)?.value == 0)
+        #expect(Tally().adjusted(by: rates) == nil)
     }
 
     @Test func csvRoundTripsQuotedFields() {

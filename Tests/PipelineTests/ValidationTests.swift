@@ -1,4 +1,5 @@
 import Testing
+import Classifier
 @testable import Pipeline
 import Segmentation
 
@@ -75,8 +76,12 @@ import Segmentation
         #expect(v.annotatedParasitemia == 2.0 / 4.0)
         let summary = ValidationSummary(fields: [v])
         #expect(summary.sensitivity == 0.5 && summary.specificity == 0.5)
-        #expect(abs(summary.medianAbsoluteParasitemiaError! - 0.1) < 1e-12)
+        #expect(abs(summary.medianAbsoluteParasitemiaError()! - 0.1) < 1e-12)
         #expect(summary.fieldsWithParasitizedCalls == 1)
+        // Corrected for a classifier of sensitivity 0.8 and specificity 0.9: (0.6 + 0.9 − 1) / 0.7.
+        let rates = OperatingPoint(symmetries: 1, threshold: 0.5, sensitivity: 0.8, specificity: 0.9, measuredOn: "test")
+        #expect(abs(summary.predictedParasitemia(adjustedBy: rates)! - 0.5 / 0.7) < 1e-12)
+        #expect(abs(summary.medianAbsoluteParasitemiaError(adjustedBy: rates)! - (0.5 / 0.7 - 0.5)) < 1e-12)
     }
 
     @Test func boxIoUOfKnownBoxes() {

@@ -42,7 +42,8 @@ struct AnalyzeTests {
         let data = result.files["report.json"]
         #expect(try jsonKeys(data) == ["tool", "settings", "images", "slides", "samples", "failures", "cells", "totals"])
         #expect(try jsonKeys(data, "tool") == ["name", "version"])
-        #expect(try jsonKeys(data, "settings") == ["model", "threshold", "cell_diameter", "target_cells", "red_cells_per_microlitre"])
+        #expect(try jsonKeys(data, "settings") == ["model", "threshold", "symmetries", "operating_point", "cell_diameter", "target_cells",
+                                                   "red_cells_per_microlitre"])
         #expect(try jsonKeys(data, "images") == ["file", "sample", "width", "height", "cells_counted", "parasitized",
                                                  "parasitemia_percent", "excluded", "cell_diameter",
                                                  "cell_diameter_estimated", "overlay", "seconds", "quality"])
@@ -54,7 +55,8 @@ struct AnalyzeTests {
         #expect(try jsonKeys(data, "cells") == ["image", "id", "x", "y", "width", "height", "centroid_x", "centroid_y",
                                                 "area", "status", "class", "p_parasitized"])
         #expect(try jsonKeys(data, "totals") == ["images", "failed", "cells_counted", "parasitized", "parasitemia_percent",
-                                                 "parasitemia_ci95_percent", "excluded"])
+                                                 "parasitemia_ci95_percent", "adjusted_parasitemia_percent",
+                                                 "adjusted_parasitemia_ci95_percent", "excluded"])
         // `class` and `p_parasitized` are always present (null for objects that are not counted).
         let text = result.text("report.json")
         #expect(text.contains("\"class\" :") && text.contains("\"p_parasitized\" :"))

@@ -28,6 +28,8 @@ struct HelpTests {
                                       cross-validation.
               compare                 Compare architectures or training recipes by grouped
                                       K-fold cross-validation on the same folds.
+              calibrate               Store a model's operating point: its threshold,
+                                      test-time symmetries and cross-validated error rates.
               evaluate                Measure a classifier on labelled images, or measure
                                       its speed.
               classify                Classify single-cell images and optionally draw
@@ -43,9 +45,9 @@ struct HelpTests {
     /// The options each command's help must list (README.md describes the ones of analyze and validate).
     static let options: [(String, Set<String>, Bool)] = [
         ("analyze", ["--out", "--sample", "--samples-root", "--target-cells", "--red-cells-per-microlitre", "--resume", "--model",
-                     "--threshold", "--no-classify", "--heatmaps", "--crops", "--cell-diameter", "--json", "--threads", "--no-wait",
+                     "--threshold", "--symmetries", "--no-classify", "--heatmaps", "--crops", "--cell-diameter", "--json", "--threads", "--no-wait",
                      "--help"], true),
-        ("validate", ["--truth", "--out", "--model", "--threshold", "--no-classify", "--cell-diameter", "--summary",
+        ("validate", ["--truth", "--out", "--model", "--threshold", "--symmetries", "--no-classify", "--cell-diameter", "--summary",
                       "--json", "--threads", "--no-wait", "--help"], true),
         ("crops", ["--truth", "--out", "--cell-diameter", "--threads", "--no-wait", "--help"], false),
         ("train", ["--out", "--arch", "--epochs", "--batch-size", "--seed", "--resume", "--init", "--threads", "--help"], false),
@@ -53,7 +55,8 @@ struct HelpTests {
         ("compare", ["--folds", "--out", "--arch", "--epochs", "--no-augment", "--threads", "--help"], false),
         ("evaluate", ["--model", "--split", "--json", "--mistakes", "--speed", "--threads", "--help"], false),
         ("classify", ["--model", "--heatmaps", "--all", "--json", "--threads", "--help"], false),
-        ("serve", ["--port", "--data", "--host", "--workers", "--threads", "--max-upload-mb", "--model", "--threshold", "--help"], true),
+        ("serve", ["--port", "--data", "--host", "--workers", "--threads", "--max-upload-mb", "--model", "--threshold", "--symmetries", "--help"], true),
+        ("calibrate", ["--cv", "--source", "--symmetries", "--threshold", "--measured-on", "--out", "--help"], true),
     ]
 
     @Test("each command's help lists its options; `smear help CMD` says the same", arguments: options)

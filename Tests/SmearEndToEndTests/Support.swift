@@ -182,9 +182,11 @@ struct Report: Decodable {
         var cellsCounted: Int
         var parasitized: Int?
         var parasitemiaPercent: Double?
+        var adjustedParasitemiaPercent: Double?
         var excluded: [String: Int]
     }
-    struct Settings: Decodable { var model: String?; var threshold: Double? }
+    struct OperatingPoint: Decodable, Equatable { var symmetries: Int; var threshold: Double; var sensitivity: Double; var specificity: Double; var measuredOn: String }
+    struct Settings: Decodable { var model: String?; var threshold: Double?; var symmetries: Int?; var operatingPoint: OperatingPoint? }
     var tool: Tool
     var settings: Settings
     var images: [Image]
@@ -243,6 +245,8 @@ struct ValidationJSON: Decodable {
         var predictedParasitemiaPercent: Double?
         var annotatedParasitemiaPercent: Double?
         var medianAbsoluteParasitemiaErrorPercent: Double?
+        var adjustedPredictedParasitemiaPercent: Double?
+        var adjustedMedianAbsoluteParasitemiaErrorPercent: Double?
         var imagesWithParasitizedCalls: Int?
     }
     var images: [Row]
@@ -300,7 +304,9 @@ func percent(_ v: Double?) -> String { v.map { String(format: "%.1f%%", 100 * $0
 func batchSummary(_ report: Report, fields: Int, out: String) -> [String] {
     var line = "\(report.totals.cellsCounted) red cells counted in \(fields) field\(fields == 1 ? "" : "s")"
     if let k = report.totals.parasitized, let p = report.totals.parasitemiaPercent {
-        line += String(format: ", %d parasitized (%.2f%%)", k, p)
+        line += String(format: ", %d parasitized (%.2f%%", k, p)
+        if let a = report.totals.adjustedParasitemiaPercent { line += String(format: "; adjusted for the classifier's errors %.2f%%", a) }
+        line += ")"
     }
     return [line, "results in \(out)"]
 }

@@ -37,6 +37,9 @@ func expectedTable(_ v: ValidationJSON) -> String {
     if let p = o.predictedParasitemiaPercent {
         out += "parasitemia: predicted \(String(format: "%.3f%%", p)), annotated \(o.annotatedParasitemiaPercent.map { String(format: "%.3f%%", $0) } ?? "-"); median absolute error per image \(o.medianAbsoluteParasitemiaErrorPercent.map { String(format: "%.3f", $0) } ?? "-") percentage points\n"
         out += "images with a parasitized call: \(o.imagesWithParasitizedCalls ?? 0) of \(o.images)\n"
+        if let a = o.adjustedPredictedParasitemiaPercent, let e = o.adjustedMedianAbsoluteParasitemiaErrorPercent {
+            out += "adjusted for the classifier's errors (operating point): predicted \(String(format: "%.3f%%", a)); median absolute error per image \(String(format: "%.3f", e)) percentage points\n"
+        }
         out += "(annotated parasitemia counts annotated cells only: where not every cell is annotated it is an approximation)\n"
     }
     return out
@@ -165,14 +168,14 @@ struct ValidateTests {
         let saved = try #require(validationRuns["bccd"])
         let plain = smear(["validate", Fixture.images("bccd"), "--truth", Fixture.truth("bccd"), "--no-classify", "--json"])
         #expect(plain.status == 0, "\(plain)")
-        let topKeys: Set = ["tool", "rules", "classifier", "threshold", "classification_note", "images", "failures", "overall"]
+        let topKeys: Set = ["tool", "rules", "classifier", "threshold", "operating_point", "classification_note", "images", "failures", "overall"]
         #expect(try jsonKeys(plain.stdout) == topKeys)
         #expect(try jsonKeys(saved.files["validation.json"]) == topKeys)
         for path in ["images", "overall"] {
             #expect(try jsonKeys(plain.stdout, path) == jsonKeys(saved.files["validation.json"], path), "\(path)")
         }
         let object = try #require(try JSONSerialization.jsonObject(with: plain.stdout) as? [String: Any])
-        #expect(object["classifier"] is NSNull && object["threshold"] is NSNull)
+        #expect(object["classifier"] is NSNull && object["threshold"] is NSNull && object["operating_point"] is NSNull)
         let overall = try #require(object["overall"] as? [String: Any])
         #expect(overall["sensitivity"] is NSNull && overall["images_with_parasitized_calls"] is NSNull)
         #expect(overall["recall"] is Double)
