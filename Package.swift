@@ -52,7 +52,7 @@ let package = Package(
         ]),
         // Encode/decode timings on real fields (see BENCHMARKS.md).
         .executableTarget(name: "smear-bench", dependencies: [
-            "ImageCodecs", "Segmentation", "Pipeline", "CPNG", "Slides",
+            "ImageCodecs", "Segmentation", "Pipeline", "Classifier", "CPNG", "Slides",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

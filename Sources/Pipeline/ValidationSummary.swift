@@ -1,11 +1,16 @@
 import Classifier
+
 /// Totals over many validated fields.
 public struct ValidationSummary: Sendable, Equatable {
     public var fields: [FieldValidation]
     /// Fields with at least this many annotated cells enter `denseCountRatio`.
     public var denseThreshold: Int
 
-    public init(fields: [FieldValidation], denseThreshold: Int = 60) {
+    /// The usual `denseThreshold`: fields with fewer annotations are labelled too incompletely for a
+    /// count ratio to mean something.
+    public static let defaultDenseThreshold = 60
+
+    public init(fields: [FieldValidation], denseThreshold: Int = defaultDenseThreshold) {
         self.fields = fields
         self.denseThreshold = denseThreshold
     }

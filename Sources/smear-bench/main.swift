@@ -6,7 +6,7 @@ struct SmearBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smear-bench",
         abstract: "Benchmarks for smear (build with -c release).",
-        subcommands: [SegmentBenchmark.self, PNGBenchmark.self, MakeSlideCommand.self])
+        subcommands: [SegmentBenchmark.self, PNGBenchmark.self, MakeSlideCommand.self, SegmentationCVCommand.self])
 }
 
 /// Seconds on the monotonic clock.
