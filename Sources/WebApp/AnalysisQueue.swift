@@ -37,6 +37,12 @@ public final class AnalysisQueue: @unchecked Sendable {
     public let modelName: String
     /// The decision threshold of new analyses.
     public let threshold: Double
+
+    /// The model's operating point when `analysis` was made with this queue's model at it (its
+    /// threshold and the classifier's symmetries), else nil: then no adjusted figure is given.
+    func operatingPoint(of analysis: AnalysisRow) -> OperatingPoint? {
+        analysis.model == modelName ? classifier.operatingPoint(at: analysis.threshold) : nil
+    }
     private let condition = NSCondition()
     private var running = 0
     private var stopping = false

@@ -1,3 +1,4 @@
+import Classifier
 import Foundation
 import Pipeline
 
@@ -26,14 +27,21 @@ public enum Review {
         public var parasitized: Int
         public var parasitemiaPercent: Double?
         public var parasitemiaCi95Percent: [Double]?
+        /// The parasitemia corrected for the classifier's errors (`Tally.adjusted`): only for the
+        /// machine's own calls made at the model's operating point, never for a reviewed count.
+        public var adjustedParasitemiaPercent: Double?
+        public var adjustedParasitemiaCi95Percent: [Double]?
         public var parasitesPerMicrolitre: Double?
         public var parasitesPerMicrolitreCi95: [Double]?
 
-        public init(_ tally: Tally, redCellsPerMicrolitre: Double) {
+        public init(_ tally: Tally, redCellsPerMicrolitre: Double, operatingPoint: OperatingPoint? = nil) {
             cellsCounted = tally.counted
             parasitized = tally.parasitized
             parasitemiaPercent = tally.parasitemia.map { Self.round(100 * $0, 4) }
             parasitemiaCi95Percent = tally.interval.map { [Self.round(100 * $0.lower, 4), Self.round(100 * $0.upper, 4)] }
+            let adjusted = operatingPoint.flatMap { tally.adjusted(by: $0) }
+            adjustedParasitemiaPercent = adjusted.map { Self.round(100 * $0.value, 4) }
+            adjustedParasitemiaCi95Percent = adjusted.map { [Self.round(100 * $0.lower, 4), Self.round(100 * $0.upper, 4)] }
             let perUL = tally.perMicrolitre(redCellsPerMicrolitre)
             parasitesPerMicrolitre = perUL.map { $0.value.rounded() }
             parasitesPerMicrolitreCi95 = perUL.map { [$0.lower.rounded(), $0.upper.rounded()] }

@@ -1,3 +1,4 @@
+import Classifier
 import Foundation
 import Pipeline
 import Reports
@@ -17,16 +18,19 @@ struct ReviewExport {
     let data: DataFolder
     let sample: SampleRow
     let analysis: AnalysisRow
+    /// The model's operating point, when the analysis was made at it (`AnalysisQueue.operatingPoint(of:)`).
+    let operatingPoint: OperatingPoint?
 
     static let files = ["cells.csv", "report.json", "cells.geojson", "report.html"]
 
-    init(store: Store, data: DataFolder, sample id: Int64) throws {
+    init(store: Store, data: DataFolder, sample id: Int64, queue: AnalysisQueue) throws {
         self.store = store
         self.data = data
         sample = try store.sample(id)
         guard let analysisId = sample.analysisId else { throw StoreError(.conflict, "the sample has not been analysed") }
         analysis = try store.analysis(analysisId)
         guard analysis.status == "done" else { throw StoreError(.conflict, "the sample's analysis is not done (it is \(analysis.status))") }
+        operatingPoint = queue.operatingPoint(of: analysis)
     }
 
     /// The bytes and content type of an export file, or nil for another name.
@@ -77,7 +81,7 @@ struct ReviewExport {
         let perUL = (try? JSONDecoder().decode(AnalysisSettings.self, from: Data(analysis.settings.utf8)))?.redCellsPerMicrolitre ?? 5.0e6
         let t = try store.tallies(analysis: analysis.id)
         return Section(sample: sample.name, signedOffBy: sample.signedOffBy, signedOffAt: sample.signedOffAt,
-                       automatic: .init(t.automatic, redCellsPerMicrolitre: perUL), reviewed: .init(t.reviewed, redCellsPerMicrolitre: perUL),
+                       automatic: .init(t.automatic, redCellsPerMicrolitre: perUL, operatingPoint: operatingPoint), reviewed: .init(t.reviewed, redCellsPerMicrolitre: perUL),
                        cellsReviewed: t.reviewedCells, callsChanged: t.changed, decisions: try store.audit(sample: sample.id))
     }
 
@@ -114,7 +118,11 @@ struct ReviewExport {
         let s = try section()
         func figure(_ f: Review.Figures) -> String {
             guard let p = f.parasitemiaPercent, let ci = f.parasitemiaCi95Percent, let perUL = f.parasitesPerMicrolitre else { return "no cells counted" }
-            return String(format: "%.2f %% (95 %% CI %.2f–%.2f %%), %d of %d cells, %.0f parasites/µL", p, ci[0], ci[1], f.parasitized, f.cellsCounted, perUL)
+            var text = String(format: "%.2f %% (95 %% CI %.2f–%.2f %%), %d of %d cells, %.0f parasites/µL", p, ci[0], ci[1], f.parasitized, f.cellsCounted, perUL)
+            if let a = f.adjustedParasitemiaPercent, let aci = f.adjustedParasitemiaCi95Percent {
+                text += String(format: "; adjusted for the classifier's errors %.2f %% (%.2f–%.2f %%)", a, aci[0], aci[1])
+            }
+            return text
         }
         let rows = s.decisions.map { d in
             "<tr><td>\(escape(d.at))</td><td>\(escape(d.reviewer))</td><td>\(escape(d.field))</td><td>\(d.objectId)</td><td>\(d.machine)</td>"

@@ -138,13 +138,13 @@ public struct WebServer: Sendable {
             let at = try store.signOff(sample: id, reviewer: body.reviewer,
                                        figures: String(decoding: try JSONEncoder().encode(figures), as: UTF8.self))
             // The signed-off export, kept beside the analysis.
-            try ReviewExport(store: store, data: data, sample: id).write()
+            try ReviewExport(store: store, data: data, sample: id, queue: queue).write()
             return try json(["reviewer": body.reviewer.trimmingCharacters(in: .whitespacesAndNewlines), "at": at], status: .created)
         }
         api.get("samples/:id/export/:file") { _, context in
             let id = try context.parameters.require("id", as: Int64.self)
             let name = try context.parameters.require("file")
-            let export = try ReviewExport(store: store, data: data, sample: id)
+            let export = try ReviewExport(store: store, data: data, sample: id, queue: queue)
             guard let (bytes, type) = try export.file(name) else { throw HTTPError(.notFound, message: "no export file \(name)") }
             var headers = HTTPFields()
             headers[.contentType] = type
@@ -234,11 +234,12 @@ public struct WebServer: Sendable {
 
     /// The automatic and reviewed figures of an analysis.
     func summary(sample: Int64, analysis: Int64) throws -> Review.Summary {
-        let settings = try? JSONDecoder().decode(AnalysisSettings.self, from: Data(try store.analysis(analysis).settings.utf8))
+        let row = try store.analysis(analysis)
+        let settings = try? JSONDecoder().decode(AnalysisSettings.self, from: Data(row.settings.utf8))
         let perUL = settings?.redCellsPerMicrolitre ?? 5.0e6
         let t = try store.tallies(analysis: analysis)
-        return Review.Summary(automatic: .init(t.automatic, redCellsPerMicrolitre: perUL), reviewed: .init(t.reviewed, redCellsPerMicrolitre: perUL),
-                              cellsReviewed: t.reviewedCells, callsChanged: t.changed)
+        return Review.Summary(automatic: .init(t.automatic, redCellsPerMicrolitre: perUL, operatingPoint: queue.operatingPoint(of: row)),
+                              reviewed: .init(t.reviewed, redCellsPerMicrolitre: perUL), cellsReviewed: t.reviewedCells, callsChanged: t.changed)
     }
 
     func createSample(_ request: Request, _ context: BasicRequestContext) async throws -> Response {

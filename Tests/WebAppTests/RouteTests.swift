@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import Pipeline
 @testable import WebApp
 import XCTest
 
@@ -290,6 +291,11 @@ final class RouteTests: XCTestCase, @unchecked Sendable {
             let counted = automatic?["cells_counted"] as? Int ?? 0, parasitized = automatic?["parasitized"] as? Int ?? 0
             XCTAssertEqual(counted, storedFields.reduce(0) { $0 + ($1["cells_counted"] as? Int ?? 0) })
             XCTAssertGreaterThan(parasitized, 0)
+            // The machine's count at the bundled model's operating point comes adjusted too; the reviewed one never.
+            let rates = try XCTUnwrap(Self.classifier?.operatingPoint(at: 0.5))
+            let adjusted = try XCTUnwrap(Tally(counted: counted, parasitized: parasitized).adjusted(by: rates))
+            XCTAssertEqual(automatic?["adjusted_parasitemia_percent"] as? Double ?? -1, 100 * adjusted.value, accuracy: 1e-4)
+            XCTAssertNil((summary?["reviewed"] as? [String: Any])?["adjusted_parasitemia_percent"])
             XCTAssertNotNil(detail.object["output"] as? String, "the smear analyze output is there")
             let overlay = storedFields[0]["overlay"] as? String ?? ""
             let picture = try await self.send(client, .get, "/files/" + overlay, csrf: nil)

@@ -186,6 +186,8 @@
       q('.figure-ci').textContent = 'no cells counted yet';
       q('.figure-cells').textContent = '';
       q('.figure-ul').textContent = '';
+      const empty = q('.figure-adjusted');
+      if (empty) empty.textContent = '';
       return;
     }
     const ci = f.parasitemia_ci95_percent;
@@ -196,6 +198,12 @@
     q('.figure-ul').textContent = f.parasites_per_microlitre === null || f.parasites_per_microlitre === undefined
       ? ''
       : `${int(f.parasites_per_microlitre)} parasites/µL` + (ulci ? ` (95 % CI ${int(ulci[0])}–${int(ulci[1])})` : '');
+    const adjusted = q('.figure-adjusted');
+    if (adjusted) {
+      const a = f.adjusted_parasitemia_percent, aci = f.adjusted_parasitemia_ci95_percent;
+      adjusted.textContent = a === null || a === undefined ? ''
+        : `adjusted for the classifier's errors: ${percent(a)}` + (aci ? ` (95 % CI ${Number(aci[0]).toFixed(2)}–${Number(aci[1]).toFixed(2)} %)` : '');
+    }
   }
 
   function renderFigures(summary) {
