@@ -181,26 +181,15 @@ public enum CrossValidation {
     /// `thresholds`, pooled and per source. Cost: O(images · thresholds).
     public static func thresholdTable(_ predictions: [Prediction], positive: Int, thresholds: [Double]) -> [ThresholdRow] {
         let bySource = Dictionary(grouping: predictions) { source(ofGroup: $0.group) }
-        func rates(_ p: [Prediction], _ t: Double) -> (Int, Int, Double?, Double?) {
-            var tp = 0, fn = 0, fp = 0, tn = 0
-            for x in p {
-                let called = Double(x.probabilities[positive]) >= t
-                switch (x.label == positive, called) {
-                case (true, true): tp += 1
-                case (true, false): fn += 1
-                case (false, true): fp += 1
-                case (false, false): tn += 1
-                }
-            }
-            return (tp + fn, tp + fp, tp + fn > 0 ? Double(tp) / Double(tp + fn) : nil, tn + fp > 0 ? Double(tn) / Double(tn + fp) : nil)
-        }
         return thresholds.map { t in
-            let (_, _, sensitivity, specificity) = rates(predictions, t)
+            let called = { (x: Prediction) in Double(x.probabilities[positive]) >= t }
+            let all = BinaryCounts(predictions, positive: positive, called: called)
             let sources = bySource.keys.sorted().map { name in
-                let (positives, called, se, sp) = rates(bySource[name]!, t)
-                return SourceCalls(name: name, images: bySource[name]!.count, positives: positives, calledPositive: called, sensitivity: se, specificity: sp)
+                let c = BinaryCounts(bySource[name]!, positive: positive, called: called)
+                return SourceCalls(name: name, images: bySource[name]!.count, positives: c.tp + c.fn, calledPositive: c.tp + c.fp,
+                                   sensitivity: c.sensitivity, specificity: c.specificity)
             }
-            return ThresholdRow(threshold: t, sensitivity: sensitivity, specificity: specificity, sources: sources)
+            return ThresholdRow(threshold: t, sensitivity: all.sensitivity, specificity: all.specificity, sources: sources)
         }
     }
 
@@ -243,16 +232,34 @@ public enum CrossValidation {
                        thresholds: positive.map { thresholdTable(predictions, positive: $0, thresholds: tabulatedThresholds) })
     }
 
-    /// Sensitivity, specificity, precision and F1 of the positive class (nil where undefined).
+    /// Sensitivity, specificity, precision and F1 of the positive class (nil where undefined), calling
+    /// an image positive when it is the predicted class.
     static func binary(_ p: [Prediction], positive: Int?) -> (Double?, Double?, Double?, Double?) {
         guard let c = positive else { return (nil, nil, nil, nil) }
-        let tp = p.filter { $0.label == c && $0.predicted == c }.count, fn = p.filter { $0.label == c && $0.predicted != c }.count
-        let fp = p.filter { $0.label != c && $0.predicted == c }.count, tn = p.filter { $0.label != c && $0.predicted != c }.count
-        let sensitivity = tp + fn > 0 ? Double(tp) / Double(tp + fn) : nil
-        let specificity = tn + fp > 0 ? Double(tn) / Double(tn + fp) : nil
-        let precision = tp + fp > 0 ? Double(tp) / Double(tp + fp) : nil
-        let f1 = sensitivity.flatMap { s in precision.flatMap { p in s + p > 0 ? 2 * s * p / (s + p) : 0 } }
-        return (sensitivity, specificity, precision, f1)
+        let counts = BinaryCounts(p, positive: c) { $0.predicted == c }
+        return (counts.sensitivity, counts.specificity, counts.precision, counts.f1)
+    }
+
+    /// The confusion counts of calling the images `called` accepts positive for class `positive`, and
+    /// the rates they give (nil where a denominator is 0). Cost: O(images).
+    struct BinaryCounts {
+        var tp = 0, fn = 0, fp = 0, tn = 0
+
+        init(_ p: [Prediction], positive: Int, called: (Prediction) -> Bool) {
+            for x in p {
+                switch (x.label == positive, called(x)) {
+                case (true, true): tp += 1
+                case (true, false): fn += 1
+                case (false, true): fp += 1
+                case (false, false): tn += 1
+                }
+            }
+        }
+
+        var sensitivity: Double? { tp + fn > 0 ? Double(tp) / Double(tp + fn) : nil }
+        var specificity: Double? { tn + fp > 0 ? Double(tn) / Double(tn + fp) : nil }
+        var precision: Double? { tp + fp > 0 ? Double(tp) / Double(tp + fp) : nil }
+        var f1: Double? { sensitivity.flatMap { s in precision.map { p in s + p > 0 ? 2 * s * p / (s + p) : 0 } } }
     }
 
     /// The out-of-fold predictions as table rows, header first: `path,group,source,fold,label,predicted,
