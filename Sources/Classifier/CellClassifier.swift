@@ -6,8 +6,9 @@ import NeuralNetwork
 ///
 /// Wraps a `Model`; `probabilities` applies the model's own preprocessing (fit, area resize, scaling) to
 /// crops of any size and runs them in batches of up to 256 across all cores; with `symmetries`, the
-/// doubtful ones are averaged over flips and rotations (test-time augmentation). Calls are serialised by a lock (the network owns its
-/// activation buffers); a `CellClassifier` can be shared between threads.
+/// doubtful ones are averaged over flips and rotations (test-time augmentation). Calls are serialised
+/// by a lock (the network owns its activation buffers); a `CellClassifier` can be shared between
+/// threads.
 public struct CellClassifier: @unchecked Sendable {
     public let model: Model
     /// How many symmetries of the square a doubtful crop's probabilities are averaged over (see

@@ -27,7 +27,8 @@ public struct AnalysisReport: Encodable, Sendable {
         @NullEncoded public var targetCells: Int?
         /// Red cells per µL used for parasites/µL.
         public var redCellsPerMicrolitre: Double
-        /// Test-time symmetries each cell's probability is averaged over (null when classification was off).
+        /// Test-time symmetries a doubtful cell's probability is averaged over (`CellClassifier.probabilities`;
+        /// null when classification was off).
         @NullEncoded public var symmetries: Int?
         /// The model's cross-validated operating point when this run used it (the same threshold and
         /// symmetries); then every parasitemia has an `adjusted_…` twin corrected for the classifier's
