@@ -15,10 +15,15 @@ public struct OperatingPoint: Codable, Equatable, Sendable {
     public var sensitivity: Double, specificity: Double
     /// What the rates were measured on, in words (the data, the folds, the number of cells).
     public var measuredOn: String
+    /// The numbers of distinct parasitized and uninfected cells the rates were measured on, when known:
+    /// then the adjusted interval carries the rates' own uncertainty too (`Tally.adjusted`).
+    public var positives: Int?, negatives: Int?
 
-    public init(symmetries: Int, threshold: Double, sensitivity: Double, specificity: Double, measuredOn: String) {
+    public init(symmetries: Int, threshold: Double, sensitivity: Double, specificity: Double, measuredOn: String,
+                positives: Int? = nil, negatives: Int? = nil) {
         self.symmetries = symmetries; self.threshold = threshold
         self.sensitivity = sensitivity; self.specificity = specificity; self.measuredOn = measuredOn
+        self.positives = positives; self.negatives = negatives
     }
 
     /// The symmetry counts `CellClassifier` and `Trainer.predict` accept.
@@ -34,6 +39,8 @@ public struct OperatingPoint: Codable, Equatable, Sendable {
              "sensitivity \(sensitivity) or specificity \(specificity) is not in [0, 1]"),
             (sensitivity + specificity > 1, "sensitivity \(sensitivity) + specificity \(specificity) is not above 1"),
             (measuredOn.count <= 300 && !measuredOn.contains(where: \.isNewline), "measuredOn is longer than 300 characters or has a line break"),
+            ((positives == nil) == (negatives == nil) && (positives ?? 1) >= 1 && (negatives ?? 1) >= 1,
+             "positives and negatives must both be given, each at least 1"),
         ]
         return checks.first { !$0.0 }.map { "operating point: " + $0.1 }
     }
@@ -43,8 +50,16 @@ public struct OperatingPoint: Codable, Equatable, Sendable {
     /// clamped to [0, 1]. Unbiased when the rates hold for the sample at hand; at 1.5 % prevalence it
     /// removes the false-positive floor (1 − Sp) that otherwise adds itself to every parasitemia.
     /// Applied to the bounds of an interval it gives the interval of the estimate with Se and Sp taken
-    /// as exact (their own uncertainty is not included). Cost: O(1).
+    /// as exact; `Tally.adjusted` widens it by the rates' own intervals when their cell counts are
+    /// known. Cost: O(1).
     public func adjusted(_ called: Double) -> Double {
+        Self.adjusted(called, sensitivity: sensitivity, specificity: specificity)
+    }
+
+    /// The Rogan–Gladen estimate for any rates with `sensitivity + specificity > 1` (see `adjusted(_:)`).
+    /// It grows with `called` and `specificity` and falls with `sensitivity` (for `called` below the
+    /// sensitivity), which is what bounding it over intervals of the three relies on.
+    public static func adjusted(_ called: Double, sensitivity: Double, specificity: Double) -> Double {
         min(1, max(0, (called + specificity - 1) / (sensitivity + specificity - 1)))
     }
 }
@@ -60,8 +75,9 @@ extension OperatingPoint {
     /// specificity of the images of `source` (e.g. "IML"; see `CrossValidation.source(ofGroup:)`), read
     /// from `json`, the cv.json `smear cv` wrote (`name` names it in errors). With one symmetry the rates
     /// come from the threshold table of the plain predictions; with more, from that of the averaged
-    /// predictions, or at threshold 0.5 from their per-source figures. Fails when cv.json lacks them or
-    /// when the rates make no usable operating point (`problem`).
+    /// predictions, or at threshold 0.5 from their per-source figures; the cell counts are the source's
+    /// images in cv.json (a data set that links an image several times counts it each time). Fails
+    /// when cv.json lacks them or when the rates make no usable operating point (`problem`).
     public static func read(crossValidation json: Data, name: String, source: String, symmetries: Int, threshold: Double) throws(ReadError) -> OperatingPoint {
         struct Calls: Decodable { var name: String; var images: Int; var positives: Int; var sensitivity: Double?; var specificity: Double? }
         struct Row: Decodable { var threshold: Double; var sources: [Calls] }
@@ -97,7 +113,8 @@ extension OperatingPoint {
             throw ReadError("\(name): source '\(source)' needs both parasitized and uninfected images for sensitivity and specificity")
         }
         let point = OperatingPoint(symmetries: symmetries, threshold: threshold, sensitivity: se, specificity: sp,
-                                   measuredOn: "grouped \(cv.folds.count)-fold cross-validation, out-of-fold \(source) cells (\(c.images), \(c.positives) parasitized)")
+                                   measuredOn: "grouped \(cv.folds.count)-fold cross-validation, out-of-fold \(source) cells (\(c.images), \(c.positives) parasitized)",
+                                   positives: c.positives, negatives: c.images - c.positives)
         if let problem = point.problem { throw ReadError("\(name): \(problem)") }
         return point
     }

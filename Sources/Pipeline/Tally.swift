@@ -25,11 +25,24 @@ public struct Tally: Sendable, Equatable {
     }
 
     /// The parasitemia corrected for the classifier's errors at `rates` (Rogan–Gladen,
-    /// `OperatingPoint.adjusted`), with the Wilson interval's bounds corrected the same way (the
-    /// uncertainty of the rates themselves is not included). Nil with no cells counted.
+    /// `OperatingPoint.adjusted`), with its interval. Without the rates' cell counts the interval is
+    /// the Wilson interval's bounds corrected the same way, the rates taken as exact. With them it also
+    /// carries the rates' uncertainty: the lower bound takes the Wilson lower bound of the count, the
+    /// lower bound of the specificity and the upper bound of the sensitivity (each 95 %), the upper bound
+    /// the opposite ends, so it covers at least as well as each interval alone (conservative); it is
+    /// [0, 1] when the rates' lower bounds no longer sum above 1. Nil with no cells counted.
     public func adjusted(by rates: OperatingPoint) -> (value: Double, lower: Double, upper: Double)? {
         guard let p = parasitemia, let ci = interval else { return nil }
-        return (rates.adjusted(p), rates.adjusted(ci.lower), rates.adjusted(ci.upper))
+        var se = (lower: rates.sensitivity, upper: rates.sensitivity), sp = (lower: rates.specificity, upper: rates.specificity)
+        if let n = rates.positives, let m = rates.negatives,
+           let a = wilsonInterval(successes: Int((rates.sensitivity * Double(n)).rounded()), trials: n),
+           let b = wilsonInterval(successes: Int((rates.specificity * Double(m)).rounded()), trials: m) {
+            se = a; sp = b
+        }
+        // Rates this uncertain could be those of a classifier no better than chance: no bound then.
+        guard se.lower + sp.lower > 1 else { return (rates.adjusted(p), 0, 1) }
+        return (rates.adjusted(p), OperatingPoint.adjusted(ci.lower, sensitivity: se.upper, specificity: sp.lower),
+                OperatingPoint.adjusted(ci.upper, sensitivity: se.lower, specificity: sp.upper))
     }
 
     public static func + (a: Tally, b: Tally) -> Tally { Tally(counted: a.counted + b.counted, parasitized: a.parasitized + b.parasitized) }

@@ -135,8 +135,10 @@ public struct HTMLReport {
     /// What the adjusted parasitemia is and where its rates come from.
     func adjustmentNote() -> String {
         guard let o = report.settings.operatingPoint else { return "" }
-        return String(format: "<p class=\"note\">Adjusted = (p + Sp − 1) / (Se + Sp − 1) (Rogan–Gladen), with the classifier's sensitivity Se = %.3f and specificity Sp = %.4f at this threshold, measured by %@. It removes the false positives expected at Sp (%.2f%% of uninfected cells) and adds back the parasitized cells expected to be missed; the interval is the Wilson interval corrected the same way, taking Se and Sp as exact. The rates were measured on other smears: where a sample's stain or species differs, trust the raw count and the gallery.</p>\n",
-                      o.sensitivity, o.specificity, escape(o.measuredOn), 100 * (1 - o.specificity))
+        return String(format: "<p class=\"note\">Adjusted = (p + Sp − 1) / (Se + Sp − 1) (Rogan–Gladen), with the classifier's sensitivity Se = %.3f and specificity Sp = %.4f at this threshold, measured by %@. It removes the false positives expected at Sp (%.2f%% of uninfected cells) and adds back the parasitized cells expected to be missed; %@ The rates were measured on other smears: where a sample's stain or species differs, trust the raw count and the gallery.</p>\n",
+                      o.sensitivity, o.specificity, escape(o.measuredOn), 100 * (1 - o.specificity),
+                      o.positives.map { "the interval is the Wilson interval corrected the same way, widened by the uncertainty of Se and Sp (measured on \($0) and \(o.negatives ?? 0) cells)." }
+                          ?? "the interval is the Wilson interval corrected the same way, taking Se and Sp as exact.")
     }
 
     /// Each slide: its count over the tiles fit for counting, the quality map of its tiles with a

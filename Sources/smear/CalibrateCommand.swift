@@ -14,7 +14,8 @@ struct Calibrate: ParsableCommand {
             and serve then use that threshold and those symmetries by default, and give every parasitemia \
             also corrected for the classifier's errors (Rogan–Gladen: (p + Sp − 1) / (Se + Sp − 1)), \
             which removes the false-positive floor that otherwise adds itself to low parasitemias \
-            (MODEL.md, 'Operating point'). The weights are not changed.
+            (MODEL.md, 'Operating point'). Its interval also carries the uncertainty of Se and Sp, from \
+            the numbers of cells they were measured on (--cells). The weights are not changed.
 
             Example (the bundled model):
               smear calibrate cells.smnet --cv cv/cv.json --source IML --symmetries 4
@@ -38,6 +39,9 @@ struct Calibrate: ParsableCommand {
     @Option(help: ArgumentHelp("What the rates were measured on, in words, as reports show it (default: the folds and the source's image counts in cv.json).", valueName: "text"))
     var measuredOn: String?
 
+    @Option(help: ArgumentHelp("The distinct parasitized and uninfected cells the rates rest on, for the uncertainty of the adjusted interval (default: the source's images in cv.json; give it when the data set links images several times).", valueName: "positives,negatives"))
+    var cells: String?
+
     @Option(name: .shortAndLong, help: "Where to write the calibrated model (default: over MODEL).")
     var out: String?
 
@@ -56,10 +60,16 @@ struct Calibrate: ParsableCommand {
         guard let json = FileManager.default.contents(atPath: cv) else { throw PipelineError("\(cv): cannot be read") }
         var point = try OperatingPoint.read(crossValidation: json, name: cv, source: source, symmetries: symmetries, threshold: threshold)
         if let measuredOn { point.measuredOn = measuredOn }   // setOperatingPoint checks it
+        if let cells {
+            let counts = cells.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard counts.count == 2, counts.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--cells: give POSITIVES,NEGATIVES, each at least 1") }
+            (point.positives, point.negatives) = (counts[0], counts[1])
+        }
         let path = out ?? self.model
         try ModelFile.setOperatingPoint(point, path: self.model, out: path)
-        print(String(format: "%@: threshold %g, %d symmetr%@, sensitivity %.4f, specificity %.4f (%@)", path, point.threshold,
-                     point.symmetries, point.symmetries == 1 ? "y" : "ies", point.sensitivity, point.specificity, point.measuredOn))
+        print(String(format: "%@: threshold %g, %d symmetr%@, sensitivity %.4f, specificity %.4f on %d and %d cells (%@)", path, point.threshold,
+                     point.symmetries, point.symmetries == 1 ? "y" : "ies", point.sensitivity, point.specificity,
+                     point.positives ?? 0, point.negatives ?? 0, point.measuredOn))
     }
 
 }

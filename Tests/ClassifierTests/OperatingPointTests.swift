@@ -38,6 +38,12 @@ struct OperatingPointTests {
         #expect(Self.point(0.4, 0.6).problem == "operating point: sensitivity 0.4 + specificity 0.6 is not above 1")
         var p = Self.point(); p.measuredOn = "two\nlines"
         #expect(p.problem == "operating point: measuredOn is longer than 300 characters or has a line break")
+        var q = Self.point(); q.positives = 404
+        #expect(q.problem == "operating point: positives and negatives must both be given, each at least 1")
+        q.negatives = 0
+        #expect(q.problem == "operating point: positives and negatives must both be given, each at least 1")
+        q.negatives = 27220
+        #expect(q.problem == nil)
     }
 
     @Test func theModelFileKeepsItAndRefusesBadOnes() throws {
@@ -103,6 +109,7 @@ struct OperatingPointTests {
             let sp = Double(negatives.filter { Double($0.probabilities[0]) < threshold }.count) / Double(negatives.count)
             #expect(point.sensitivity == se && point.specificity == sp && point.symmetries == symmetries && point.threshold == threshold)
             #expect(point.measuredOn == "grouped 3-fold cross-validation, out-of-fold IML cells (\(iml.count), \(positives.count) parasitized)")
+            #expect(point.positives == positives.count && point.negatives == negatives.count)
         }
         func error(_ source: String, _ symmetries: Int, _ threshold: Double, _ data: Data = json) -> String {
             do { _ = try OperatingPoint.read(crossValidation: data, name: "cv.json", source: source, symmetries: symmetries, threshold: threshold); return "read" }

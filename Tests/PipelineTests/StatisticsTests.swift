@@ -37,6 +37,26 @@ import Classifier
         #expect(Tally().adjusted(by: rates) == nil)
     }
 
+    @Test func theRatesOwnUncertaintyWidensTheAdjustedInterval() throws {
+        // The bundled model's rates: 375 of 404 parasitized cells found, 27,141 of 27,220 uninfected kept.
+        let exact = OperatingPoint(symmetries: 4, threshold: 0.5, sensitivity: 375.0 / 404, specificity: 27141.0 / 27220, measuredOn: "test")
+        var counted = exact
+        (counted.positives, counted.negatives) = (404, 27220)
+        let tally = Tally(counted: 5000, parasitized: 85), ci = try #require(tally.interval)
+        let se = try #require(wilsonInterval(successes: 375, trials: 404)), sp = try #require(wilsonInterval(successes: 27141, trials: 27220))
+        let a = try #require(tally.adjusted(by: counted)), b = try #require(tally.adjusted(by: exact))
+        #expect(a.value == b.value, "the estimate itself does not change")
+        // Lower: the count's lower bound, the specificity's lower bound, the sensitivity's upper bound.
+        #expect(abs(a.lower - (ci.lower + sp.lower - 1) / (se.upper + sp.lower - 1)) < 1e-12)
+        #expect(abs(a.upper - (ci.upper + sp.upper - 1) / (se.lower + sp.upper - 1)) < 1e-12)
+        #expect(a.lower < b.lower && b.upper < a.upper, "wider than with the rates taken as exact")
+        // Rates from a handful of cells could be chance: no bound.
+        var few = exact
+        (few.positives, few.negatives) = (2, 2)
+        let c = try #require(tally.adjusted(by: few))
+        #expect(c.lower == 0 && c.upper == 1)
+    }
+
     @Test func csvRoundTripsQuotedFields() {
         let rows = [["a", "b,c", "say \"hi\""], ["", "x\ny", "z"]]
         let text = rows.map(CSVTable.line).joined(separator: "\n") + "\n"

@@ -30,7 +30,11 @@ struct CalibrateTests {
         try FileManager.default.copyItem(atPath: "Sources/Classifier/Resources/cells.smnet", toPath: model)
         let run = smear(["calibrate", model, "--cv", cv, "--source", "IML", "--symmetries", "4"])
         #expect(run.status == 0, "\(run)")
-        #expect(run.stdoutText == "\(model): threshold 0.5, 4 symmetries, sensitivity 0.9500, specificity 0.9970 (grouped 3-fold cross-validation, out-of-fold IML cells (1000, 20 parasitized))\n")
+        #expect(run.stdoutText == "\(model): threshold 0.5, 4 symmetries, sensitivity 0.9500, specificity 0.9970 on 20 and 980 cells (grouped 3-fold cross-validation, out-of-fold IML cells (1000, 20 parasitized))\n")
+
+        let counted = smear(["calibrate", model, "--cv", cv, "--source", "IML", "--symmetries", "4", "--cells", "404,27220",
+                             "--out", folder.appendingPathComponent("c.smnet").path])
+        #expect(counted.status == 0 && counted.stdoutText.contains("on 404 and 27220 cells"), "\(counted)")
 
         let out = folder.appendingPathComponent("out").path
         let analysis = smear(["analyze", Fixture.images("iml-malaria"), "--model", model, "--out", out])
@@ -83,6 +87,8 @@ struct CalibrateTests {
             let run = smear(["calibrate", model, "--cv", cv] + options)
             #expect(run.status == 1 && run.stderrLines == ["Error: " + message], "\(run)")
         }
+        let cells = smear(["calibrate", model, "--cv", cv, "--source", "IML", "--cells", "20"])
+        #expect(cells.status == 64 && cells.stderrLines.first == "Error: --cells: give POSITIVES,NEGATIVES, each at least 1", "\(cells)")
         let usage = smear(["calibrate", model, "--cv", cv, "--source", "IML", "--symmetries", "3"])
         #expect(usage.status == 64 && usage.stderrLines.first == "Error: --symmetries must be 1, 2, 4 or 8", "\(usage)")
         let analyze = smear(["analyze", Fixture.images("bccd"), "--symmetries", "5", "--out", folder.appendingPathComponent("x").path])

@@ -56,7 +56,7 @@ struct HelpTests {
         ("evaluate", ["--model", "--split", "--json", "--mistakes", "--speed", "--threads", "--help"], false),
         ("classify", ["--model", "--heatmaps", "--all", "--json", "--threads", "--help"], false),
         ("serve", ["--port", "--data", "--host", "--workers", "--threads", "--max-upload-mb", "--model", "--threshold", "--symmetries", "--help"], true),
-        ("calibrate", ["--cv", "--source", "--symmetries", "--threshold", "--measured-on", "--out", "--help"], true),
+        ("calibrate", ["--cv", "--source", "--symmetries", "--threshold", "--measured-on", "--cells", "--out", "--help"], true),
     ]
 
     @Test("each command's help lists its options; `smear help CMD` says the same", arguments: options)
