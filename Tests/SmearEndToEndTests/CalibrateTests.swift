@@ -21,13 +21,19 @@ struct CalibrateTests {
         }
         """
 
+    /// `cvJSON` as FOLDER/cv.json and a copy of the bundled model as FOLDER/m.smnet; their paths.
+    static func prepare(_ folder: URL) throws -> (cv: String, model: String) {
+        let cv = folder.appendingPathComponent("cv.json").path, model = folder.appendingPathComponent("m.smnet").path
+        try Data(cvJSON.utf8).write(to: URL(fileURLWithPath: cv))
+        try FileManager.default.copyItem(atPath: "Sources/Classifier/Resources/cells.smnet", toPath: model)
+        return (cv, model)
+    }
+
     @Test("calibrate writes the point; analyze and validate use it by default and adjust the parasitemia")
     func calibrateThenAnalyze() throws {
         let folder = makeTemporaryFolder()
         defer { removeTemporaryFolder(folder) }
-        let cv = folder.appendingPathComponent("cv.json").path, model = folder.appendingPathComponent("m.smnet").path
-        try Data(Self.cvJSON.utf8).write(to: URL(fileURLWithPath: cv))
-        try FileManager.default.copyItem(atPath: "Sources/Classifier/Resources/cells.smnet", toPath: model)
+        let (cv, model) = try Self.prepare(folder)
         let run = smear(["calibrate", model, "--cv", cv, "--source", "IML", "--symmetries", "4"])
         #expect(run.status == 0, "\(run)")
         #expect(run.stdoutText == "\(model): threshold 0.5, 4 symmetries, sensitivity 0.9500, specificity 0.9970 on 20 and 980 cells (grouped 3-fold cross-validation, out-of-fold IML cells (1000, 20 parasitized))\n")
@@ -73,9 +79,7 @@ struct CalibrateTests {
     func errors() throws {
         let folder = makeTemporaryFolder()
         defer { removeTemporaryFolder(folder) }
-        let cv = folder.appendingPathComponent("cv.json").path, model = folder.appendingPathComponent("m.smnet").path
-        try Data(Self.cvJSON.utf8).write(to: URL(fileURLWithPath: cv))
-        try FileManager.default.copyItem(atPath: "Sources/Classifier/Resources/cells.smnet", toPath: model)
+        let (cv, model) = try Self.prepare(folder)
         let before = FileManager.default.contents(atPath: model)
         let cases: [([String], String)] = [
             (["--source", "Chula"], "\(cv): no images of source 'Chula'"),
