@@ -26,8 +26,8 @@ public struct CellClassifier: @unchecked Sendable {
     public init(model: Model, symmetries: Int? = nil) {
         precondition(model.network.inputShape.channels == 3, "crops are RGB: the network input must have 3 channels")
         let n = symmetries ?? model.operatingPoint?.symmetries ?? 1
-        precondition(OperatingPoint.symmetryCounts.contains(n) && (n == 1 || model.network.inputShape.width == model.network.inputShape.height),
-                     "symmetries must be 1, 2, 4 or 8, and 1 for a network whose input is not square")
+        let input = model.network.inputShape
+        if let problem = OperatingPoint.symmetryProblem(n, inputWidth: input.width, inputHeight: input.height) { preconditionFailure(problem) }
         self.model = model
         self.symmetries = n
     }

@@ -144,8 +144,9 @@ public enum ModelFile {
             ?? header.operatingPoint?.problem            ?? header.checkpoint?.problem(parameters: size.parameters) {
             throw fail(problem)
         }
-        if let n = header.operatingPoint?.symmetries, n > 1, spec.input.width != spec.input.height {
-            throw fail("operating point: \(n) symmetries need a square network input, not \(spec.input.width)×\(spec.input.height)")
+        if let n = header.operatingPoint?.symmetries,
+           let problem = OperatingPoint.symmetryProblem(n, inputWidth: spec.input.width, inputHeight: spec.input.height) {
+            throw fail("operating point: \(problem)")
         }
         guard size.values == header.values else {
             throw fail("architecture and weights disagree: the architecture needs \(size.values) values, the file holds \(header.values)")

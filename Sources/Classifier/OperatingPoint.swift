@@ -29,6 +29,16 @@ public struct OperatingPoint: Codable, Equatable, Sendable {
     /// The symmetry counts `CellClassifier` and `Trainer.predict` accept.
     public static let symmetryCounts = [1, 2, 4, 8]
 
+    /// Why a network whose input is `width × height` cannot be run with `symmetries` symmetries of the
+    /// square, or nil: the count must be one of `symmetryCounts`, and 1 unless the input is square (a
+    /// 90° rotation of a non-square input is not an input). The one rule the classifier, the model-file
+    /// loader and the commands check.
+    public static func symmetryProblem(_ symmetries: Int, inputWidth width: Int, inputHeight height: Int) -> String? {
+        guard symmetryCounts.contains(symmetries) else { return "symmetries \(symmetries) is not 1, 2, 4 or 8" }
+        guard symmetries == 1 || width == height else { return "\(symmetries) symmetries need a square network input, not \(width)×\(height)" }
+        return nil
+    }
+
     /// Why this operating point cannot be used, or nil (see the properties' ranges; `measuredOn` at most
     /// 300 characters, without line breaks, since it is printed in reports).
     var problem: String? {

@@ -1,5 +1,4 @@
 import CTIFF
-import CTurboJPEG
 import Foundation
 import ImageCodecs
 #if canImport(Glibc)
@@ -120,8 +119,8 @@ public enum PyramidTIFFWriter {
 extension PyramidTIFFWriter {
     /// `image` (at most `tileWidth × tileHeight`; its pixels from the top-left corner) compressed as one
     /// tile of `tileWidth × tileHeight`: a complete baseline JPEG, YCbCr 4:2:0, with its own tables, so
-    /// the same bytes are a TIFF tile (`Builder`) and a file a browser opens. Where `image` is smaller
-    /// than the tile, its last column and row are repeated. Thread-safe (a TurboJPEG handle per call).
+    /// the same bytes are a TIFF tile (`Builder`) and a file a browser opens (`JPEGEncoder`). Where `image`
+    /// is smaller than the tile, its last column and row are repeated. Thread-safe.
     /// Cost: one JPEG encode of the tile (about 10 ns per pixel on one core).
     public static func jpegTile(_ image: RGBImage, tileWidth: Int, tileHeight: Int, quality: Int) throws(ImageError) -> [UInt8] {
         precondition(image.width >= 1 && image.height >= 1 && image.width <= tileWidth && image.height <= tileHeight,
@@ -132,21 +131,9 @@ extension PyramidTIFFWriter {
             padded = [UInt8](repeating: 0, count: 3 * tileWidth * tileHeight)
             padTile(from: image, x: 0, y: 0, columns: image.width, rows: image.height, width: tileWidth, height: tileHeight, into: &padded)
         }
-        guard let handle = tjInitCompress() else {
-            throw ImageError(.writeFailed, file: "tile", "cannot start the JPEG encoder (out of memory?)")
+        return try (full ? image.pixels : padded).withUnsafeBufferPointer { source throws(ImageError) in
+            try JPEGEncoder.encode(source.baseAddress!, width: tileWidth, height: tileHeight, quality: quality, name: "tile")
         }
-        defer { tjDestroy(handle) }
-        var output: UnsafeMutablePointer<UInt8>? = nil
-        var size: UInt = 0
-        let status = (full ? image.pixels : padded).withUnsafeBufferPointer { source in
-            tjCompress2(handle, source.baseAddress, Int32(tileWidth), 0, Int32(tileHeight), Int32(TJPF_RGB.rawValue),
-                        &output, &size, Int32(TJSAMP_420.rawValue), Int32(max(1, min(100, quality))), 0)
-        }
-        defer { tjFree(output) }
-        guard status == 0, let output else {
-            throw ImageError(.writeFailed, file: "tile", "cannot compress (TurboJPEG: \(String(cString: tjGetErrorStr2(handle))))")
-        }
-        return Array(UnsafeBufferPointer(start: output, count: Int(size)))
     }
 
     /// Builds a pyramidal tiled BigTIFF from JPEG tiles (`jpegTile`) given in any order, from several

@@ -54,8 +54,8 @@ struct Calibrate: ParsableCommand {
         let (model, _) = try ModelFile.load(path: model)
         guard model.positiveClassIndex != nil else { throw PipelineError("\(self.model): the model has no 'parasitized' class") }
         let input = model.network.inputShape
-        guard symmetries == 1 || input.width == input.height else {
-            throw PipelineError("\(self.model): --symmetries \(symmetries) needs a square network input, not \(input.width)×\(input.height)")
+        if let problem = OperatingPoint.symmetryProblem(symmetries, inputWidth: input.width, inputHeight: input.height) {
+            throw PipelineError("\(self.model): --symmetries: \(problem)")
         }
         guard let json = FileManager.default.contents(atPath: cv) else { throw PipelineError("\(cv): cannot be read") }
         var point = try OperatingPoint.read(crossValidation: json, name: cv, source: source, symmetries: symmetries, threshold: threshold)

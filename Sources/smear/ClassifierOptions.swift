@@ -52,8 +52,8 @@ struct ClassifierOptions: ParsableArguments {
         }
         guard let n = symmetries else { return classifier }
         let input = classifier.model.network.inputShape
-        guard n == 1 || input.width == input.height else {
-            throw PipelineError("\(path ?? "bundled model"): --symmetries \(n) needs a square network input, not \(input.width)×\(input.height)")
+        if let problem = OperatingPoint.symmetryProblem(n, inputWidth: input.width, inputHeight: input.height) {
+            throw PipelineError("\(path ?? "bundled model"): --symmetries: \(problem)")
         }
         return classifier.with(symmetries: n)
     }

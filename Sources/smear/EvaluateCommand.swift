@@ -73,8 +73,8 @@ struct Evaluate: ParsableCommand {
             guard spec.input.channels == 3 else { throw ValidationError("--arch: the network input must have 3 channels (RGB)") }
             let model = Model(network: Network(spec: spec.resolved(classes: 2), seed: 1), classNames: ["Parasitized", "Uninfected"],
                               preprocessing: Preprocessing())
-            guard symmetries.map({ $0 == 1 || spec.input.width == spec.input.height }) ?? true else {
-                throw ValidationError("--symmetries needs a square network input")
+            if let n = symmetries, let problem = OperatingPoint.symmetryProblem(n, inputWidth: spec.input.width, inputHeight: spec.input.height) {
+                throw ValidationError("--symmetries: \(problem)")
             }
             return try runSpeed(CellClassifier(model: model, symmetries: symmetries))
         }

@@ -54,8 +54,16 @@ struct TrainingRecipe: ParsableArguments {
     @Option(help: "Augmentation: hue rotation up to ±this many radians.")
     var hue: Float = 0.05
 
+    @Option(help: ArgumentHelp("Augmentation: half of the crops stored as JPEG once more, at a quality from this up to 95 (0: never).",
+                               discussion: "Teaches the classifier the loss of a JPEG generation, as in fields and slide tiles saved as JPEG again."))
+    var jpeg: Int = 0
+
     @Option(help: "Validate and save a moving average of the weights with this decay per step (0: the raw weights).")
     var average: Float = 0.999
+
+    func validate() throws {
+        guard (0...95).contains(jpeg) else { throw ValidationError("--jpeg must be 0 (never) or a JPEG quality of 1-95") }
+    }
 
     /// This recipe as command-line options, every one spelled out: parsing them gives the same recipe,
     /// and options after them override them (the last of a repeated option wins).
@@ -64,7 +72,7 @@ struct TrainingRecipe: ParsableArguments {
                  "--optimizer", optimizer.rawValue, "--learning-rate", "\(learningRate)", "--weight-decay", "\(weightDecay)",
                  "--momentum", "\(momentum)", "--warmup", "\(warmup)", "--label-smoothing", "\(labelSmoothing)",
                  "--group-pattern", groupPattern, "--seed", "\(seed)", "--brightness", "\(brightness)", "--contrast", "\(contrast)",
-                 "--hue", "\(hue)", "--average", "\(average)"]
+                 "--hue", "\(hue)", "--jpeg", "\(jpeg)", "--average", "\(average)"]
         if noAugment { a.append("--no-augment") }
         return a
     }
@@ -82,7 +90,7 @@ struct TrainingRecipe: ParsableArguments {
             epochs: epochs, batchSize: batchSize,
             optimizer: OptimizerSettings(kind: optimizer, learningRate: learningRate, weightDecay: weightDecay, momentum: momentum),
             warmupEpochs: warmup, patience: patience, labelSmoothing: labelSmoothing,
-            augmentation: noAugment ? .none : Augmentation(brightness: brightness, contrast: contrast, hue: hue), seed: seed,
+            augmentation: noAugment ? .none : Augmentation(brightness: brightness, contrast: contrast, hue: hue, jpeg: jpeg), seed: seed,
             averageDecay: average)
     }
 }

@@ -141,6 +141,39 @@ struct DataTests {
         #expect(augmented.filter { $0 != 0 }.count == 6 && augmented.allSatisfy { $0 >= 0 && $0 <= 1 })
     }
 
+    /// JPEG compression in training: the same draws as without it (symmetry and colour), about half
+    /// of the crops changed, the change that of a JPEG generation (small, never outside the mask), and
+    /// the background black.
+    @Test func augmentationCompressesHalfTheCropsWithinTheMask() {
+        // A 48 × 48 crop: a pink disc with dark dots (chromatin at the rim) on black.
+        var crop = RGBImage(width: 48, height: 48)
+        for y in 0 ..< 48 {
+            for x in 0 ..< 48 where (x - 24) * (x - 24) + (y - 24) * (y - 24) <= 400 {
+                crop[x, y] = (UInt8(190 + (x * 3) % 20), UInt8(120 + (y * 5) % 30), 150)
+            }
+        }
+        for (x, y) in [(24, 6), (40, 24), (25, 25)] { crop[x, y] = (60, 20, 90); crop[x + 1, y] = (70, 25, 95) }
+        let pre = Preprocessing(), plane = 48 * 48
+        let plain = Augmentation(), compressed = Augmentation(jpeg: 40)
+        var changed = 0
+        for seed in UInt64(0) ..< 200 {
+            var a = [Float](repeating: 0, count: 3 * plane), b = a
+            var rngA = SeededGenerator(seed: seed), rngB = SeededGenerator(seed: seed)
+            crop.pixels.withUnsafeBufferPointer {
+                plain.apply($0.baseAddress!, side: 48, scale: pre.scale, into: &a, rng: &rngA)
+                compressed.apply($0.baseAddress!, side: 48, scale: pre.scale, into: &b, rng: &rngB)
+            }
+            // The background (black in the uncompressed output) is exactly the black of the compressed one.
+            let background = { (v: [Float], i: Int) in v[i] == 0 && v[plane + i] == 0 && v[2 * plane + i] == 0 }
+            #expect((0 ..< plane).allSatisfy { background(a, $0) == background(b, $0) })
+            guard a != b else { continue }
+            changed += 1
+            let meanChange = zip(a, b).reduce(0) { $0 + abs($1.0 - $1.1) } / Float(a.count) / pre.scale
+            #expect(meanChange > 0 && meanChange < 8, "seed \(seed): mean change \(meanChange) of 255")
+        }
+        #expect(changed > 70 && changed < 130, "\(changed) of 200 compressed")
+    }
+
     @Test func evaluationFigures() {
         let p: [[Float]] = [[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.2, 0.8], [0.55, 0.45]]
         let e = Evaluation(probabilities: p, labels: [0, 1, 1, 1, 0], classNames: ["Parasitized", "Uninfected"], positive: 0)

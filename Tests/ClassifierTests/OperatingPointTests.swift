@@ -46,6 +46,14 @@ struct OperatingPointTests {
         #expect(q.problem == nil)
     }
 
+    /// The one symmetry rule: 1, 2, 4 or 8, and 1 unless the input is square.
+    @Test func symmetryRule() {
+        for n in [1, 2, 4, 8] { #expect(OperatingPoint.symmetryProblem(n, inputWidth: 48, inputHeight: 48) == nil) }
+        for n in [0, 3, 16, -1] { #expect(OperatingPoint.symmetryProblem(n, inputWidth: 48, inputHeight: 48) == "symmetries \(n) is not 1, 2, 4 or 8") }
+        #expect(OperatingPoint.symmetryProblem(1, inputWidth: 6, inputHeight: 8) == nil)
+        #expect(OperatingPoint.symmetryProblem(8, inputWidth: 6, inputHeight: 8) == "8 symmetries need a square network input, not 6×8")
+    }
+
     @Test func theModelFileKeepsItAndRefusesBadOnes() throws {
         let m = ModelFileTests().model()
         #expect(try ModelFile.decode(ModelFile.encode(m), name: "m").0.operatingPoint == nil, "a file without one loads as before")
