@@ -55,6 +55,21 @@ struct TrainTests {
         #expect(try classNames(of: retrained) == ["infected", "normal"])
     }
 
+    @Test("--jpeg trains with compressed crops; a quality outside 0-95 is refused with one line")
+    func jpegAugmentation() throws {
+        let folder = makeTemporaryFolder()
+        defer { removeTemporaryFolder(folder) }
+        let out = folder.appendingPathComponent("m.smnet").path
+        let run = smear(["train", "fixtures/cells", "--arch", "tiny", "--epochs", "1", "--batch-size", "8",
+                         "--validation-fraction", "0", "--jpeg", "60", "--out", out])
+        #expect(run.status == 0, "\(run)")
+        #expect(FileManager.default.fileExists(atPath: out))
+        for bad in ["96", "-1"] {
+            let refused = smear(["train", "fixtures/cells", "--arch", "tiny", "--jpeg=\(bad)", "--out", out])
+            #expect(refused.status == 64 && refused.stderrLines.first == "Error: --jpeg must be 0 (never) or a JPEG quality of 1-95", "\(refused)")
+        }
+    }
+
     @Test("a run that diverges stops with one line instead of saving non-finite weights")
     func divergenceIsAnError() throws {
         let folder = makeTemporaryFolder()
