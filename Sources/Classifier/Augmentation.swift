@@ -10,7 +10,8 @@ import NeuralNetwork
 /// mean colour, brightness ×(1 ± `brightness`); clamped to [0, 255] before scaling.
 /// Compression, when `jpeg` > 0: half of the crops first go through a JPEG generation (4:2:0) at a
 /// quality drawn from `jpeg`…95, the loss a field or slide tile stored as JPEG once more shows. The
-/// background is filled with the cell's mean colour for it and is exactly as it was afterwards. With `jpeg` 0 the random stream is that of no compression.
+/// background is filled with the cell's mean colour for it and is exactly as it was afterwards. With
+/// `jpeg` 0 the random stream is that of no compression.
 public struct Augmentation: Codable, Equatable, Sendable {
     public var symmetries: Bool
     public var brightness: Float
@@ -20,7 +21,7 @@ public struct Augmentation: Codable, Equatable, Sendable {
     public var jpeg: Int
 
     public init(symmetries: Bool = true, brightness: Float = 0.1, contrast: Float = 0.1, hue: Float = 0.05, jpeg: Int = 0) {
-        precondition((0...95).contains(jpeg), "the lowest JPEG quality is 0 (none) or 1–95")
+        precondition((0...Self.bestJPEGQuality).contains(jpeg), "the lowest JPEG quality is 0 (none) or 1–95")
         self.symmetries = symmetries; self.brightness = brightness; self.contrast = contrast; self.hue = hue; self.jpeg = jpeg
     }
 

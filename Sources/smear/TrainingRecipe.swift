@@ -62,7 +62,7 @@ struct TrainingRecipe: ParsableArguments {
     var average: Float = 0.999
 
     func validate() throws {
-        guard (0...95).contains(jpeg) else { throw ValidationError("--jpeg must be 0 (never) or a JPEG quality of 1-95") }
+        guard (0...Augmentation.bestJPEGQuality).contains(jpeg) else { throw ValidationError("--jpeg must be 0 (never) or a JPEG quality of 1-95") }
     }
 
     /// This recipe as command-line options, every one spelled out: parsing them gives the same recipe,
