@@ -60,9 +60,10 @@ import Testing
             #expect(Set(ids).count == ids.count)
             let used = html.components(separatedBy: "clip-path=\"url(#").dropFirst().map { String($0.prefix { $0 != ")" }) }
             #expect(Set(used).isSubset(of: Set(ids)))
-            // Two training charts per candidate, plus the four curve charts when a candidate has both classes.
+            // Two training charts per candidate, plus the four curve charts when a candidate has an ROC or a
+            // precision-recall curve (one class alone can give the second without the first).
             let svgs = html.components(separatedBy: "<svg ").count - 1
-            let withCurves = comparison.candidates.contains { $0.roc != nil }
+            let withCurves = comparison.candidates.contains { $0.roc != nil || $0.precisionRecall != nil }
             #expect(svgs == 2 * comparison.candidates.count + (withCurves ? 4 : 0))
             // Every number in a drawing attribute is finite.
             let numbers = try! NSRegularExpression(pattern: #"(?:points|x1|x2|y1|y2|cx|cy|x|y|width|height)="([^"]*)""#)
