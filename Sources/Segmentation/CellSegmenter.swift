@@ -49,7 +49,9 @@ public struct SegmentationError: Error, CustomStringConvertible, Sendable {
 /// 4. in foreground components that no centre explains, Euclidean distance transform and one marker
 ///    per extended maximum deeper than `splitDepth · r`;
 /// 5. marker-controlled watershed to split touching cells; fragments and cells cut in two merged back
-///    (`mergeFragments`, `mergeSplitCells`);
+///    (`mergeFragments`, `mergeSplitCells`); crescents (cells whose pallor opens to the background)
+///    completed to their convex hull, and pieces lying inside one cell merged into it
+///    (`fillOpenPallors`, `mergeEnclosed`);
 /// 6. debris: objects far smaller or thinner than a cell; border: objects touching the image edge;
 /// 7. leukocytes: large blobs of high red-channel absorbance (nuclei) and the objects around them;
 /// 8. masks mapped back to full resolution; objects cut by a stitching seam (`Seams`) are border too,
@@ -404,6 +406,9 @@ public struct CellSegmenter: Sendable {
         labels.count += pieces.count
         labels = mergeFragments(labels, minArea: 0.5 * cellArea, minThickness: 0.35 * r, firstMergeable: seeds.count + 1)
         labels = mergeSplitCells(labels, minContact: 0.2 * diameter)
+        labels = fillOpenPallors(labels, maxSolidity: 0.8, minHullArea: 0.5 * cellArea, maxHullArea: 1.6 * cellArea,
+                                 maxAbsorbedArea: parameters.minCellArea * cellArea)
+        labels = mergeEnclosed(labels, maxArea: 0.5 * cellArea)
 
         // Statuses. Debris: smaller than `minCellArea` cell, or thinner than 0.35 radius (thickness
         // 2·area/perimeter is the radius for a disc, the width for a strip: fibres, scale bars).

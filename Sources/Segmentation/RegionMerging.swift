@@ -75,11 +75,13 @@ func rowExtents(_ labels: LabelImage, _ label: Int, _ region: Region) -> (top: I
     return (region.y0, lo, hi)
 }
 
-/// Area of the convex hull of the pixel squares of one or more regions given as row extents
-/// (first row, then the leftmost and rightmost x of each row; rows with min > max are empty). Andrew's monotone chain on the
-/// row-end corners. Cost: O(rows · log rows).
-func convexHullArea(rows regions: [(top: Int, min: [Int32], max: [Int32])]) -> Double {
-    var points: [(Double, Double)] = []
+/// The convex hull of the pixel squares of one or more regions given as row extents (first row, then
+/// the leftmost and rightmost x of each row; rows with min > max are empty): its vertices in the order
+/// that turns the same way at each (the cross product of successive edges is positive, so a point is
+/// inside when it lies on the positive side of every edge), without collinear vertices; no vertices
+/// for no pixels. Andrew's monotone chain on the row-end corners. Cost: O(rows · log rows).
+func convexHull(rows regions: [(top: Int, min: [Int32], max: [Int32])]) -> [(x: Double, y: Double)] {
+    var points: [(x: Double, y: Double)] = []
     for region in regions {
         for (i, lo) in region.min.enumerated() where lo <= region.max[i] {
             let y = Double(region.top + i), hi = Double(region.max[i]) + 1
@@ -87,11 +89,11 @@ func convexHullArea(rows regions: [(top: Int, min: [Int32], max: [Int32])]) -> D
         }
     }
     points.sort { $0 < $1 }
-    guard points.count >= 3 else { return 0 }
-    func cross(_ o: (Double, Double), _ a: (Double, Double), _ b: (Double, Double)) -> Double {
-        (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0)
+    guard points.count >= 3 else { return [] }
+    func cross(_ o: (x: Double, y: Double), _ a: (x: Double, y: Double), _ b: (x: Double, y: Double)) -> Double {
+        (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x)
     }
-    var hull: [(Double, Double)] = []
+    var hull: [(x: Double, y: Double)] = []
     for p in points {
         while hull.count >= 2 && cross(hull[hull.count - 2], hull[hull.count - 1], p) <= 0 { hull.removeLast() }
         hull.append(p)
@@ -102,10 +104,18 @@ func convexHullArea(rows regions: [(top: Int, min: [Int32], max: [Int32])]) -> D
         hull.append(p)
     }
     hull.removeLast()
+    return hull
+}
+
+/// Area of the convex hull of the pixel squares of one or more regions given as row extents
+/// (`convexHull(rows:)`); 0 for no pixels. Cost: O(rows · log rows).
+func convexHullArea(rows regions: [(top: Int, min: [Int32], max: [Int32])]) -> Double {
+    let hull = convexHull(rows: regions)
+    guard hull.count >= 3 else { return 0 }
     var twice = 0.0
     for i in hull.indices {
         let p = hull[i], q = hull[(i + 1) % hull.count]
-        twice += p.0 * q.1 - q.0 * p.1
+        twice += p.x * q.y - q.x * p.y
     }
     return abs(twice) / 2
 }
