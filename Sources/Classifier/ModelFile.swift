@@ -40,6 +40,12 @@ public enum ModelFile {
         /// 0 ≤ `bestEpoch` ≤ `epoch`, `bestScore` finite. `moments` is what `Trainer.checkpoint()` stores:
         /// the first moments (SGD) or first and second (Adam), `parameters` values each, optionally followed
         /// by the weight averages (`parameters` more).
+        /// Whether `moments` ends with the weight averages (`Trainer` with `averageDecay` > 0), for a
+        /// checkpoint whose `problem(parameters:)` is nil.
+        public func holdsWeightAverages(parameters: Int) -> Bool {
+            moments == (settings.kind == .adam ? 3 : 2) * parameters
+        }
+
         func problem(parameters: Int) -> String? {
             let o = settings
             let perParameter = o.kind == .adam ? [2, 3] : [1, 2]

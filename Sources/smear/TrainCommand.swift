@@ -65,6 +65,12 @@ struct Train: ParsableCommand {
             guard let state else { throw ValidationError("\(checkpointPath): not a checkpoint") }
             folder = listed.adopting(classNames: m.classNames) ?? listed
             guard m.classNames == folder.classNames else { throw ValidationError("\(checkpointPath): classes \(m.classNames) differ from the data set's \(folder.classNames)") }
+            // The moving average goes on only where it was kept: the moments hold it or not.
+            let averaged = state.0.holdsWeightAverages(parameters: m.network.parameters.reduce(0) { $0 + $1.value.count })
+            guard averaged == (recipe.average > 0) else {
+                throw ValidationError("\(checkpointPath): written " + (averaged ? "with a moving average of the weights; resume with the --average it was trained with, not 0"
+                                                                                : "with --average 0; resume with --average 0"))
+            }
             model = m; resumeState = state
         } else if let initModel {
             let (source, _) = try ModelFile.load(path: initModel)

@@ -70,6 +70,27 @@ struct TrainTests {
         }
     }
 
+    @Test("--resume with another --average than the checkpoint's is refused with one line, and nothing is touched")
+    func resumeKeepsTheAverage() throws {
+        let folder = makeTemporaryFolder()
+        defer { removeTemporaryFolder(folder) }
+        let out = folder.appendingPathComponent("m.smnet").path, checkpoint = out + ".checkpoint"
+        let base = ["train", "fixtures/cells", "--arch", "tiny", "--batch-size", "8", "--validation-fraction", "0", "--out", out]
+        for (first, other, message) in [
+            ("0", "0.99", "written with --average 0; resume with --average 0"),
+            ("0.99", "0", "written with a moving average of the weights; resume with the --average it was trained with, not 0"),
+        ] {
+            let trained = smear(base + ["--epochs", "1", "--average", first])
+            #expect(trained.status == 0, "\(trained)")
+            let model = try Data(contentsOf: URL(fileURLWithPath: out)), state = try Data(contentsOf: URL(fileURLWithPath: checkpoint))
+            let refused = smear(base + ["--epochs", "2", "--average", other, "--resume"])
+            #expect(refused.status == 64 && refused.stderrLines.first == "Error: \(checkpoint): \(message)", "\(refused)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == model && Data(contentsOf: URL(fileURLWithPath: checkpoint)) == state)
+            let resumed = smear(base + ["--epochs", "2", "--average", first, "--resume"])
+            #expect(resumed.status == 0 && resumed.stderr.contains("epoch 2/2"), "\(resumed)")
+        }
+    }
+
     @Test("a run that diverges stops with one line instead of saving non-finite weights")
     func divergenceIsAnError() throws {
         let folder = makeTemporaryFolder()
