@@ -34,18 +34,18 @@ public enum ModelFile {
             self.bestScore = bestScore; self.moments = moments
         }
 
-        /// Why this checkpoint cannot resume training a network of `parameters` trainable values, or nil.
-        /// The optimizer settings must be usable: learning rate and weight decay finite and ≥ 0, β₁
-        /// (`momentum`) and β₂ in [0, 1) (Adam divides by 1 − βᵗ), ε finite and > 0. `step`, `epoch` ≥ 0,
-        /// 0 ≤ `bestEpoch` ≤ `epoch`, `bestScore` finite. `moments` is what `Trainer.checkpoint()` stores:
-        /// the first moments (SGD) or first and second (Adam), `parameters` values each, optionally followed
-        /// by the weight averages (`parameters` more).
         /// Whether `moments` ends with the weight averages (`Trainer` with `averageDecay` > 0), for a
         /// checkpoint whose `problem(parameters:)` is nil.
         public func holdsWeightAverages(parameters: Int) -> Bool {
             moments == (settings.kind == .adam ? 3 : 2) * parameters
         }
 
+        /// Why this checkpoint cannot resume training a network of `parameters` trainable values, or nil.
+        /// The optimizer settings must be usable: learning rate and weight decay finite and ≥ 0, β₁
+        /// (`momentum`) and β₂ in [0, 1) (Adam divides by 1 − βᵗ), ε finite and > 0. `step`, `epoch` ≥ 0,
+        /// 0 ≤ `bestEpoch` ≤ `epoch`, `bestScore` finite. `moments` is what `Trainer.checkpoint()` stores:
+        /// the first moments (SGD) or first and second (Adam), `parameters` values each, optionally followed
+        /// by the weight averages (`parameters` more).
         func problem(parameters: Int) -> String? {
             let o = settings
             let perParameter = o.kind == .adam ? [2, 3] : [1, 2]

@@ -17,10 +17,7 @@ func fillOpenPallors(_ labels: LabelImage, maxSolidity: Double, minHullArea: Dou
     for l in 1..<(labels.count + 1) where regions[l].area > 0 {
         let region = regions[l]
         let hull = convexHull(rows: [rowExtents(labels, l, region)])
-        guard hull.count >= 3 else { continue }
-        var twice = 0.0
-        for i in hull.indices { twice += hull[i].x * hull[(i + 1) % hull.count].y - hull[(i + 1) % hull.count].x * hull[i].y }
-        let hullArea = abs(twice) / 2
+        let hullArea = polygonArea(hull)
         guard hullArea >= minHullArea, hullArea <= maxHullArea, Double(region.area) < maxSolidity * hullArea else { continue }
         // Pixel centres inside the hull (on the positive side of every edge); the hull lies within the box.
         for y in region.y0...region.y1 {

@@ -110,11 +110,15 @@ func convexHull(rows regions: [(top: Int, min: [Int32], max: [Int32])]) -> [(x: 
 /// Area of the convex hull of the pixel squares of one or more regions given as row extents
 /// (`convexHull(rows:)`); 0 for no pixels. Cost: O(rows · log rows).
 func convexHullArea(rows regions: [(top: Int, min: [Int32], max: [Int32])]) -> Double {
-    let hull = convexHull(rows: regions)
-    guard hull.count >= 3 else { return 0 }
+    polygonArea(convexHull(rows: regions))
+}
+
+/// Area of a simple polygon given by its vertices in order (the shoelace formula); 0 for fewer than 3.
+func polygonArea(_ vertices: [(x: Double, y: Double)]) -> Double {
+    guard vertices.count >= 3 else { return 0 }
     var twice = 0.0
-    for i in hull.indices {
-        let p = hull[i], q = hull[(i + 1) % hull.count]
+    for i in vertices.indices {
+        let p = vertices[i], q = vertices[(i + 1) % vertices.count]
         twice += p.x * q.y - q.x * p.y
     }
     return abs(twice) / 2
