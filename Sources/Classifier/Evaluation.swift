@@ -19,16 +19,21 @@ public struct Evaluation: Codable, Sendable {
     /// `confusion[true][predicted]` counts.
     public var confusion: [[Int]]
     public var classes: [ClassFigures]
+    /// The probability of the positive class at or above which it was predicted; nil: the argmax.
+    public var threshold: Double?
 
-    /// Figures for `probabilities[i]` (one row per image) against `labels`; the prediction is the argmax.
-    /// `positive` picks the class whose AUC is reported as `auc` in the binary case.
-    public init(probabilities: [[Float]], labels: [Int], classNames: [String], positive: Int? = nil) {
+    /// Figures for `probabilities[i]` (one row per image) against `labels`. `positive` picks the class
+    /// whose AUC is reported as `auc` in the binary case; the prediction is `decision(_:positive:threshold:)`:
+    /// the argmax, or with two classes, a `positive` and a `threshold`, the positive class at or above it.
+    /// Every figure but the AUCs and the loss depends on the threshold.
+    public init(probabilities: [[Float]], labels: [Int], classNames: [String], positive: Int? = nil, threshold: Double? = nil) {
         let k = classNames.count
         images = labels.count
+        self.threshold = k == 2 && positive != nil ? threshold : nil
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
         var loss = 0.0
         for (p, y) in zip(probabilities, labels) {
-            let predicted = p.indices.max { p[$0] < p[$1] }!
+            let predicted = Self.decision(p, positive: positive, threshold: self.threshold)
             confusion[y][predicted] += 1
             loss -= Double(log(max(p[y], 1e-12)))
         }
@@ -49,6 +54,15 @@ public struct Evaluation: Codable, Sendable {
             let aucs = classes.compactMap(\.auc)
             auc = aucs.isEmpty ? nil : aucs.reduce(0, +) / Double(aucs.count)
         }
+    }
+
+    /// The class predicted from one row of probabilities: with a `positive` class and a `threshold` (two
+    /// classes), the positive class when its probability is at least `threshold`, else the other one;
+    /// otherwise the argmax (the first of equal maxima). A threshold of 0.5 differs from the argmax only
+    /// on an exact tie, which it gives to the positive class.
+    public static func decision(_ p: [Float], positive: Int?, threshold: Double?) -> Int {
+        if p.count == 2, let positive, let threshold { return Double(p[positive]) >= threshold ? positive : 1 - positive }
+        return p.indices.max { p[$0] < p[$1] }!
     }
 
     /// Area under the ROC curve by the rank-sum (Mann–Whitney) formula with ties averaged; nil when

@@ -12,7 +12,9 @@ struct Evaluate: ParsableCommand {
         discussion: """
             DATASET holds one subfolder per class, named as the model's classes (a subset is fine). Prints \
             accuracy, ROC AUC, macro F1, mean cross-entropy, the confusion matrix and per-class precision, \
-            recall, F1 and AUC; --json prints the same as JSON on stdout. --split validation scores only the \
+            recall, F1 and AUC; --json prints the same as JSON on stdout. A model with the classes \
+            Parasitized and Uninfected is scored at its decision threshold (--threshold, default its operating \
+            point's, as analyze calls cells), any other at the argmax. --split validation scores only the \
             groups the model held out when it was trained (same pattern, fraction and seed as its training \
             record), --split train only the others.
 
@@ -36,6 +38,9 @@ struct Evaluate: ParsableCommand {
 
     @Option(help: ClassifierOptions.symmetriesHelp)
     var symmetries: Int?
+
+    @Option(help: ClassifierOptions.thresholdHelp)
+    var threshold: Double?
 
     @Flag(help: "Print the figures as JSON on stdout.")
     var json = false
@@ -67,6 +72,7 @@ struct Evaluate: ParsableCommand {
     mutating func run() throws {
         if let threads { Parallel.threads = threads }
         try ClassifierOptions.check(symmetries: symmetries)
+        if let t = threshold, !(t > 0 && t <= 1) { throw ValidationError("--threshold must be in (0, 1]") }
         if let arch {
             guard speed else { throw ValidationError("--arch is only for --speed") }
             let spec = try NetworkSpec.preset(arch) ?? NetworkSpec(parsing: arch)
@@ -82,6 +88,11 @@ struct Evaluate: ParsableCommand {
         if speed { return try runSpeed(classifier) }
         guard let dataset else { throw ValidationError("give a DATASET folder (or --speed)") }
         let m = classifier.model
+        let positive = m.classNames.count == 2 ? m.positiveClassIndex : nil
+        guard positive != nil || threshold == nil else {
+            throw PipelineError("\(model ?? "bundled model"): --threshold needs a model of two classes, one of them 'parasitized'")
+        }
+        let decisionThreshold = positive.map { _ in classifier.threshold(threshold) }
         let pattern = m.training?.groupPattern ?? GroupKey.nihPattern
         let folder = try LabelledFolder(root: dataset, groupKey: try GroupKey(pattern: pattern), classNames: m.classNames)
         var entries = folder.entries
@@ -96,14 +107,16 @@ struct Evaluate: ParsableCommand {
         do { probabilities = try classifier.checkedProbabilities((0 ..< set.count).map { set.image($0) }) } catch {
             throw PipelineError("\(model ?? "bundled model"): " + error.message(for: set.paths[error.crop]))
         }
-        let e = Evaluation(probabilities: probabilities, labels: set.labels, classNames: m.classNames, positive: m.positiveClassIndex)
+        let e = Evaluation(probabilities: probabilities, labels: set.labels, classNames: m.classNames, positive: m.positiveClassIndex,
+                           threshold: decisionThreshold)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(e), as: UTF8.self))
             return
         }
-        print("\(e.images) images, \(Set(entries.map(\.group)).count) groups (\(split.rawValue)), \(Self.symmetriesText(classifier.symmetries))")
+        print("\(e.images) images, \(Set(entries.map(\.group)).count) groups (\(split.rawValue)), \(Self.symmetriesText(classifier.symmetries)), "
+              + (e.threshold.map { "parasitized at P ≥ \($0)" } ?? "the most probable class"))
         print(String(format: "accuracy %.2f%%  ROC AUC %@  macro F1 %.4f  loss %.4f", 100 * e.accuracy,
                      e.auc.map { String(format: "%.4f", $0) } ?? "n/a", e.macroF1, e.loss))
         let width = max(12, (m.classNames.map(\.count).max() ?? 0) + 2)
@@ -118,7 +131,7 @@ struct Evaluate: ParsableCommand {
         }
         if mistakes > 0 {
             let wrong = (0 ..< set.count).compactMap { i -> (Int, Int, Float)? in
-                let p = probabilities[i], predicted = p.indices.max { p[$0] < p[$1] }!
+                let p = probabilities[i], predicted = Evaluation.decision(p, positive: positive, threshold: decisionThreshold)
                 return predicted == set.labels[i] ? nil : (i, predicted, p[predicted])
             }.sorted { $0.2 > $1.2 }.prefix(mistakes)
             print("\nmost confident mistakes")

@@ -184,4 +184,20 @@ struct DataTests {
         #expect(Evaluation.rocAUC(scores: [0.5, 0.5, 0.1], positives: [true, false, false]) == 0.75)
         #expect(Evaluation.rocAUC(scores: [0.5], positives: [true]) == nil)
     }
+
+    @Test func evaluationAtAThreshold() {
+        let p: [[Float]] = [[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.2, 0.8], [0.55, 0.45]]
+        let labels = [0, 1, 1, 1, 0], names = ["Parasitized", "Uninfected"]
+        let e = Evaluation(probabilities: p, labels: labels, classNames: names, positive: 0, threshold: 0.58)
+        #expect(e.threshold == 0.58 && e.confusion == [[1, 1], [1, 2]])  // 0.55 is no longer called
+        #expect(abs(e.accuracy - 0.6) < 1e-12)
+        let argmax = Evaluation(probabilities: p, labels: labels, classNames: names, positive: 0)
+        #expect(e.auc == argmax.auc && e.loss == argmax.loss, "the threshold moves the calls only")
+        #expect(Evaluation(probabilities: p, labels: labels, classNames: names, positive: 0, threshold: 0.5).confusion == argmax.confusion)
+        // Only two classes with a positive one take a threshold; the argmax keeps the first of equal maxima.
+        #expect(Evaluation(probabilities: p, labels: labels, classNames: names, threshold: 0.58).threshold == nil)
+        #expect(Evaluation.decision([0.5, 0.5], positive: 1, threshold: 0.5) == 1)
+        #expect(Evaluation.decision([0.5, 0.5], positive: 1, threshold: nil) == 0)
+        #expect(Evaluation.decision([0.2, 0.5, 0.3], positive: 0, threshold: 0.1) == 1)
+    }
 }

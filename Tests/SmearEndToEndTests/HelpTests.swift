@@ -53,7 +53,7 @@ struct HelpTests {
         ("train", ["--out", "--arch", "--epochs", "--batch-size", "--seed", "--resume", "--init", "--threads", "--help"], false),
         ("cv", ["--folds", "--out", "--arch", "--epochs", "--worst", "--keep-models", "--threads", "--help"], false),
         ("compare", ["--folds", "--out", "--arch", "--epochs", "--no-augment", "--threads", "--help"], false),
-        ("evaluate", ["--model", "--split", "--json", "--mistakes", "--speed", "--threads", "--help"], false),
+        ("evaluate", ["--model", "--split", "--threshold", "--json", "--mistakes", "--speed", "--threads", "--help"], false),
         ("classify", ["--model", "--heatmaps", "--all", "--json", "--threads", "--help"], false),
         ("serve", ["--port", "--data", "--host", "--workers", "--threads", "--max-upload-mb", "--model", "--threshold", "--symmetries", "--help"], true),
         ("calibrate", ["--cv", "--source", "--symmetries", "--threshold", "--measured-on", "--cells", "--out", "--help"], true),
