@@ -16,7 +16,7 @@ struct ClassifierOptions: ParsableArguments {
     @Option(help: Self.symmetriesHelp)
     var symmetries: Int?
 
-    static let thresholdHelp: ArgumentHelp = "Probability at or above which a cell is called parasitized (default: the model's operating point, 0.5 for the bundled model; MODEL.md, 'Operating point')."
+    static let thresholdHelp: ArgumentHelp = "Probability at or above which a cell is called parasitized (default: the model's operating point, 0.55 for the bundled model; MODEL.md, 'Operating point')."
     static let symmetriesHelp: ArgumentHelp = "Average the probability of each doubtful cell (neither class at 0.95 or more) over 1, 2, 4 or 8 flips and rotations (default: the model's operating point, 4 for the bundled model)."
 
     @Flag(help: "Only find and count cells; do not classify them.")

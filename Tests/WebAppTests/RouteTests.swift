@@ -36,7 +36,7 @@ final class RouteTests: XCTestCase, @unchecked Sendable {
         if Self.classifier == nil { Self.classifier = try CellClassifier.bundled() }
         let data = try DataFolder(root: root)
         let store = try Store(path: root + "/smear.sqlite")
-        let queue = AnalysisQueue(store: store, dataRoot: root, classifier: Self.classifier!, modelName: "bundled", threshold: 0.5,
+        let queue = AnalysisQueue(store: store, dataRoot: root, classifier: Self.classifier!, modelName: "bundled", threshold: Self.classifier!.threshold(nil),
                                   workers: 1, threads: 2)
         return WebServer(store: store, queue: queue, data: data, accessToken: accessToken)
     }
@@ -292,7 +292,7 @@ final class RouteTests: XCTestCase, @unchecked Sendable {
             XCTAssertEqual(counted, storedFields.reduce(0) { $0 + ($1["cells_counted"] as? Int ?? 0) })
             XCTAssertGreaterThan(parasitized, 0)
             // The machine's count at the bundled model's operating point comes adjusted too; the reviewed one never.
-            let rates = try XCTUnwrap(Self.classifier?.operatingPoint(at: 0.5))
+            let rates = try XCTUnwrap(Self.classifier.flatMap { $0.operatingPoint(at: $0.threshold(nil)) })
             let adjusted = try XCTUnwrap(Tally(counted: counted, parasitized: parasitized).adjusted(by: rates))
             XCTAssertEqual(automatic?["adjusted_parasitemia_percent"] as? Double ?? -1, 100 * adjusted.value, accuracy: 1e-4)
             XCTAssertNil((summary?["reviewed"] as? [String: Any])?["adjusted_parasitemia_percent"])
