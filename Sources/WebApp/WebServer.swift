@@ -78,8 +78,8 @@ public struct WebServer: Sendable {
         let api = router.group("api")
         api.get("samples") { request, _ in
             let q = request.uri.queryParameters
-            return try json(try store.samples(search: q["q"].map(String.init), from: q["from"].map(String.init).flatMap(Self.day),
-                                              to: q["to"].map(String.init).flatMap(Self.day).map(Self.nextDay)))
+            return try json(try store.samples(search: q["q"].map(String.init), from: try q["from"].map { try Self.bound(String($0), name: "from", upper: false) },
+                                              to: try q["to"].map { try Self.bound(String($0), name: "to", upper: true) }))
         }
         api.post("samples") { request, context in try await createSample(request, context) }
         api.get("samples/:id") { _, context in try json(try detail(context.parameters.require("id", as: Int64.self))) }
@@ -402,19 +402,24 @@ public struct WebServer: Sendable {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 
-    /// A `YYYY-MM-DD` date as given, or nil.
-    static func day(_ text: String) -> String? {
-        text.count == 10 && text.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil ? text : nil
-    }
-
-    /// The day after a `YYYY-MM-DD` date.
-    static func nextDay(_ text: String) -> String {
+    /// A bound of the samples' date filter as the store compares it with `created_at` (ISO 8601 UTC,
+    /// `from` inclusive, `to` exclusive). `text` is either an instant with its time zone
+    /// (`2026-12-01T00:00:00+07:00`, `…Z`: the page sends the local midnights of the days a user picks),
+    /// returned in the stored form, or a `YYYY-MM-DD` day taken in UTC: itself as a lower bound, the day
+    /// after as an upper one, so that `to` includes its day. Anything else is a 400 naming `name`.
+    static func bound(_ text: String, name: String, upper: Bool) throws -> String {
         let f = DateFormatter()
         f.dateFormat = "yyyy-MM-dd"
         f.timeZone = TimeZone(identifier: "UTC")
         f.locale = Locale(identifier: "en_US_POSIX")
-        guard let date = f.date(from: text) else { return text }
-        return f.string(from: date.addingTimeInterval(86_400))
+        if text.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil, let day = f.date(from: text) {
+            return upper ? f.string(from: day.addingTimeInterval(86_400)) : text
+        }
+        let instant = ISO8601DateFormatter()
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = instant.date(from: text) ?? fractional.date(from: text) { return Store.timestamp.string(from: date) }
+        throw StoreError(.invalid, "\(name): give a day (YYYY-MM-DD) or a time with its zone (ISO 8601), not '\(text.prefix(40))'")
     }
 }
 

@@ -214,6 +214,30 @@ final class WebAppBrowserTests: XCTestCase {
         let row = try XCTUnwrap(found, "#samples has a.sample-link to \(sampleURL) in a row naming \(name) signed off by \(Self.reviewer); it shows:\n\(listed)")
         XCTAssertTrue(row.lowercased().contains("done"), "the list shows the analysis done: \(row)")
 
+        // The date filter takes the browser's own days: today (from and to) keeps the sample, tomorrow not.
+        // The browser is put in a zone whose date differs from UTC's at this hour (UTC−11 before 11:00 UTC,
+        // UTC+14 after), where taking the days as UTC days would lose the sample.
+        let hour = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date()).hour ?? 0
+        try browser.setTimeZone(hour < 11 ? "Pacific/Pago_Pago" : "Pacific/Kiritimati")
+        func filter(from: Int, to: Int?) throws -> Int {
+            let set = try browser.executeScript("""
+                const day = (n) => { const d = new Date(); d.setDate(d.getDate() + n);
+                  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`; };
+                const from = document.getElementById('from'), to = document.getElementById('to');
+                from.value = day(arguments[0]); to.value = arguments[1] === null ? '' : day(arguments[1]);
+                document.querySelector('#samples tbody').replaceChildren();
+                from.dispatchEvent(new Event('change')); return true;
+                """, [from, to.map { $0 as Any } ?? NSNull()])
+            XCTAssertEqual(set as? Bool, true)
+            return try waitFor("the list to follow the date filter", timeout: 15) { () -> Int? in
+                let links = try browser.findElements("#samples a.sample-link").count
+                let empty = try browser.findElements("#samples tr.empty").count
+                return links > 0 || empty > 0 ? links : nil
+            }
+        }
+        XCTAssertEqual(try filter(from: 0, to: 0), 1, "created today, local time")
+        XCTAssertEqual(try filter(from: 1, to: nil), 0, "nothing from tomorrow on")
+
         // Check one cell: a parasitized cell picture of the fixtures.
         let cellPicture = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: Fixture.path("fixtures/cells/Parasitized"))
             .filter { $0.hasSuffix(".png") }.sorted().first, "a picture in fixtures/cells/Parasitized")

@@ -398,6 +398,12 @@ final class WebDriver {
         return value is NSNull ? nil : value
     }
 
+    /// Makes the page's clock run in the time zone `id` (an IANA name), through Chromium's DevTools
+    /// (`Emulation.setTimezoneOverride`); it holds for the session's tab until changed.
+    func setTimeZone(_ id: String) throws {
+        try command("POST", try session("/goog/cdp/execute"), ["cmd": "Emulation.setTimezoneOverride", "params": ["timezoneId": id]])
+    }
+
     /// A PNG of the viewport.
     func screenshot() throws -> Data {
         guard let base64 = try command("GET", try session("/screenshot")) as? String, let data = Data(base64Encoded: base64) else {

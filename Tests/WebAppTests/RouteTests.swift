@@ -184,6 +184,44 @@ final class RouteTests: XCTestCase, @unchecked Sendable {
         }
     }
 
+    func testTheDateFilterTakesDaysAndInstantsInAnyZone() async throws {
+        try await withClient { client in
+            let created = try await self.send(client, .post, "/api/samples", json: #"{"name":"today"}"#)
+            XCTAssertEqual(created.status, .created, created.text)
+            func names(_ query: String) async throws -> [String] {
+                let reply = try await self.send(client, .get, "/api/samples?" + query, csrf: nil)
+                XCTAssertEqual(reply.status, .ok, "\(query): \(reply.text)")
+                return (reply.json as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+            }
+            let now = Date(), utcDay = DateFormatter()
+            utcDay.dateFormat = "yyyy-MM-dd"
+            utcDay.timeZone = TimeZone(identifier: "UTC")
+            utcDay.locale = Locale(identifier: "en_US_POSIX")
+            // The same instants written in another zone (as a page in Bangkok sends them) and with fractions.
+            let bangkok = ISO8601DateFormatter()
+            bangkok.timeZone = TimeZone(secondsFromGMT: 7 * 3600)
+            let fractional = ISO8601DateFormatter()
+            fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            let hourAgo = now.addingTimeInterval(-3600), hourOn = now.addingTimeInterval(3600)
+            for (query, expected) in [
+                ("from=\(bangkok.string(from: hourAgo))", ["today"]), ("to=\(bangkok.string(from: hourAgo))", []),
+                ("from=\(fractional.string(from: hourAgo))&to=\(fractional.string(from: hourOn))", ["today"]),
+                ("from=\(bangkok.string(from: hourOn))", []),
+                ("from=\(utcDay.string(from: now))&to=\(utcDay.string(from: now))", ["today"]),  // a UTC day, both ends inclusive
+                ("to=\(utcDay.string(from: now.addingTimeInterval(-86_400)))", []),
+            ] {
+                let query = query.replacingOccurrences(of: "+", with: "%2B")
+                let found = try await names(query)
+                XCTAssertEqual(found, expected, query)
+            }
+            for bad in ["from=yesterday", "to=2026-13-45", "from=2026-12-01T10:00:00", "to=%27%20OR%201=1"] {
+                let reply = try await self.send(client, .get, "/api/samples?" + bad, csrf: nil)
+                XCTAssertEqual(reply.status, .badRequest, bad)
+                XCTAssertTrue(reply.error?.contains("give a day (YYYY-MM-DD) or a time with its zone") == true, "\(bad): \(reply.text)")
+            }
+        }
+    }
+
     func testUploadsAreCheckedByContentSizeAndName() async throws {
         server.limits.fileBytes = 300_000
         server.limits.filesPerSample = 2

@@ -261,8 +261,10 @@
     const seq = ++listSeq;
     const params = new URLSearchParams();
     if (searchInput.value.trim()) params.set('q', searchInput.value.trim());
-    if (fromInput.value) params.set('from', fromInput.value);
-    if (toInput.value) params.set('to', toInput.value);
+    // The days are the user's own: their local midnights go to the server as instants (to: the next one).
+    const midnight = (day, after) => { const d = new Date(`${day}T00:00:00`); if (after) d.setDate(d.getDate() + 1); return d.toISOString(); };
+    if (fromInput.value) params.set('from', midnight(fromInput.value, false));
+    if (toInput.value) params.set('to', midnight(toInput.value, true));
     const query = params.toString();
     try {
       const samples = await api('GET', '/api/samples' + (query ? `?${query}` : ''));
