@@ -47,7 +47,7 @@ struct Calibrate: ParsableCommand {
 
     func validate() throws {
         try ClassifierOptions.check(symmetries: symmetries)
-        if !(threshold > 0 && threshold <= 1) { throw ValidationError("--threshold must be in (0, 1]") }
+        try ClassifierOptions.check(threshold: threshold)
     }
 
     func run() throws {

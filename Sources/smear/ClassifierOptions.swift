@@ -23,11 +23,15 @@ struct ClassifierOptions: ParsableArguments {
     var noClassify = false
 
     func validate() throws {
-        if let t = threshold, !(t > 0 && t <= 1) { throw ValidationError("--threshold must be in (0, 1]") }
+        try Self.check(threshold: threshold)
         try Self.check(symmetries: symmetries)
         if noClassify && (model != nil || threshold != nil || symmetries != nil) {
             throw ValidationError("--no-classify cannot be combined with --model, --threshold or --symmetries")
         }
+    }
+
+    static func check(threshold: Double?) throws {
+        if let t = threshold, !(t > 0 && t <= 1) { throw ValidationError("--threshold must be in (0, 1]") }
     }
 
     static func check(symmetries: Int?) throws {

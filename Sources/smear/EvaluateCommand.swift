@@ -72,7 +72,7 @@ struct Evaluate: ParsableCommand {
     mutating func run() throws {
         if let threads { Parallel.threads = threads }
         try ClassifierOptions.check(symmetries: symmetries)
-        if let t = threshold, !(t > 0 && t <= 1) { throw ValidationError("--threshold must be in (0, 1]") }
+        try ClassifierOptions.check(threshold: threshold)
         if let arch {
             guard speed else { throw ValidationError("--arch is only for --speed") }
             let spec = try NetworkSpec.preset(arch) ?? NetworkSpec(parsing: arch)

@@ -58,7 +58,7 @@ struct Serve: ParsableCommand {
         if workers < 1 || workers > 16 { throw ValidationError("--workers must be between 1 and 16") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if maxUploadMb < 1 { throw ValidationError("--max-upload-mb must be at least 1") }
-        if let t = threshold, !(t > 0 && t <= 1) { throw ValidationError("--threshold must be in (0, 1]") }
+        try ClassifierOptions.check(threshold: threshold)
         try ClassifierOptions.check(symmetries: symmetries)
     }
 
