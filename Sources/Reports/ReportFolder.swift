@@ -4,7 +4,8 @@ import Pipeline
 
 /// The output folder of `smear analyze` as the sink of a run. As each field is analysed: its overlay
 /// (with a NOT COUNTED notice when it failed quality control) and, for a counted field, the gallery
-/// pictures of its parasitized cells and, with a crops folder, a masked crop of every counted cell.
+/// pictures of its parasitized cells and, with a crops folder, a masked crop of every counted cell
+/// (and of every leukocyte, in its `leukocytes/` sub-folder).
 /// As each slide tile is analysed: its cells, streamed into cells.csv and the slide's QuPath GeoJSON
 /// (`slides/NAME/cells.geojson`), so memory does not grow with the slide; its part of the slide's
 /// overlay (`SlideOverlay`: `slides/NAME/overlay.tiff` and the viewer's tiles) and, for a counted tile,
@@ -68,9 +69,10 @@ public final class ReportFolder: AnalysisSink, @unchecked Sendable {
         guard notice == nil else { return }
         try gallery.add(field: field, image: analysed.image, overlay: overlay, to: folder)
         if let crops {
-            for object in field.segmentation.objects where object.status == .counted {
+            for object in field.segmentation.objects where object.status == .counted || object.status == .leukocyte {
+                let name = cellFileName(overlay: overlay, id: object.id)
                 try crops.write(Data(encodePNG(object.crop(from: analysed.image), of: field)),
-                                to: cellFileName(overlay: overlay, id: object.id))
+                                to: object.status == .leukocyte ? "leukocytes/" + name : name)
             }
         }
     }

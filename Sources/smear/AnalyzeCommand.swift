@@ -70,7 +70,7 @@ struct Analyze: ParsableCommand {
     @Flag(help: "Tint each parasitized cell in the overlays with its Grad-CAM heatmap.")
     var heatmaps = false
 
-    @Option(help: ArgumentHelp("Also write a masked crop of every counted cell into this folder.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Also write a masked crop of every counted cell into this folder, and of every leukocyte into its leukocytes/ sub-folder.", valueName: "dir"))
     var crops: String?
 
     @Option(help: "Typical red-cell diameter in pixels (default: estimated from each image).")

@@ -233,7 +233,7 @@ struct AnalyzeTests {
         #expect(folderListing(URL(fileURLWithPath: out)) == expectedListing(report))
     }
 
-    @Test("one file: no progress line, nothing on stdout; --crops writes one crop per counted cell")
+    @Test("one file: no progress line, nothing on stdout; --crops writes one crop per counted cell, leukocytes apart")
     func singleFile() throws {
         let folder = makeTemporaryFolder()
         defer { removeTemporaryFolder(folder) }
@@ -246,9 +246,14 @@ struct AnalyzeTests {
         #expect(run.stderrLines == batchSummary(report, fields: 1, out: out))
         #expect(report.images.map(\.file) == [file])
         let counted = report.cells.filter { $0.status == "counted" }.map { "BloodImage_00006_cell_\($0.id).png" }
-        #expect(folderListing(URL(fileURLWithPath: crops)) == ([".smear-files", ".smear-lock"] + counted).sorted())
-        let crop = try ImageCodecs.read(path: crops + "/" + counted[0])
-        let cell = report.cells.first { $0.status == "counted" }!
-        #expect(crop.width == cell.width && crop.height == cell.height)
+        // The field's one leukocyte (BCCD boxes one WBC in it) in leukocytes/, cut the same way.
+        let leukocytes = report.cells.filter { $0.status == "leukocyte" }.map { "leukocytes/BloodImage_00006_cell_\($0.id).png" }
+        #expect(leukocytes.count == 1)
+        #expect(folderListing(URL(fileURLWithPath: crops)) == ([".smear-files", ".smear-lock", "leukocytes/"] + counted + leukocytes).sorted())
+        for (file, status) in [(counted[0], "counted"), (leukocytes.first ?? "", "leukocyte")] {
+            let crop = try ImageCodecs.read(path: crops + "/" + file)
+            let cell = report.cells.first { $0.status == status }!
+            #expect(crop.width == cell.width && crop.height == cell.height)
+        }
     }
 }
