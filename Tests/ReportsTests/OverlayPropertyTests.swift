@@ -137,10 +137,12 @@ import Testing
         }
     }
 
-    /// 100,000 small detections, ids up to Int.max, many across the border or far outside: one run.
-    @Test func aHundredThousandDetections() async {
+    /// 100,000 small detections, ids up to Int.max, many across the border or far outside: one run on
+    /// a field drawn at scale 1 and one on a field whose shorter side (960 px or more) draws it at 2.
+    @Test(arguments: [(200...1300, 200...959), (960...1300, 960...1000)])
+    func aHundredThousandDetections(widths: ClosedRange<Int>, heights: ClosedRange<Int>) async {
         let scenes = Generator<Scene, Shrink.None<Scene>> { rng in
-            let (w, h) = (Int.random(in: 200...1300, using: &rng), Int.random(in: 200...1000, using: &rng))
+            let (w, h) = (Int.random(in: widths, using: &rng), Int.random(in: heights, using: &rng))
             let objects = Hostile.objects(&rng, count: 100_000, width: w, height: h, maxSide: 6)
             let calls = Hostile.calls(&rng, for: objects)
             return Scene(field: Hostile.field(width: w, height: h), name: Hostile.name(&rng),
@@ -150,9 +152,10 @@ import Testing
         await propertyCheck(count: 1, input: scenes) { scene in
             let out = Overlay.render(scene.field, name: scene.name, segmentation: scene.segmentation,
                                      calls: scene.calls, heatmaps: scene.heatmaps)
+            let scale = Overlay.drawingScale(of: scene.field)
             Self.checkHeader(out, field: scene.field, entries: Overlay.legend(name: scene.name, segmentation: scene.segmentation, calls: scene.calls),
-                             scale: 1)
-            let zones = scene.segmentation.objects.flatMap { Self.zones(of: $0, call: scene.calls[$0.id], scale: 1) }
+                             scale: scale)
+            let zones = scene.segmentation.objects.flatMap { Self.zones(of: $0, call: scene.calls[$0.id], scale: scale) }
             #expect(Self.strayPixels(scene.field, out, rowOffset: out.height - scene.field.height, zones: zones).stray.isEmpty)
         }
     }
