@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "ImageCodecs"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork"]),
         .testTarget(name: "ClassifierTests", dependencies: ["Classifier", "NeuralNetwork", "ImageCodecs"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Segmentation", "ImageCodecs"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Segmentation", "Classifier", "ImageCodecs"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Pipeline", "ImageCodecs", "Segmentation",
                                                         .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "SmearEndToEndTests", dependencies: ["ImageCodecs", "Slides"]),

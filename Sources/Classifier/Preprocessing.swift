@@ -12,13 +12,39 @@ public struct Preprocessing: Codable, Equatable, Sendable {
     public enum Fit: String, Codable, Sendable, CaseIterable { case pad, stretch }
     public var fit: Fit
     public var scale: Float
+    /// How much of the field around a cell the crops from fields keep: a ring of this fraction of the
+    /// longer side of the cell's box (`DetectedObject.crop(from:context:)`; 0.12: 6 px around a 50 px cell). 0 (the
+    /// default, and what model files without the key mean) cuts the cell alone on black, as the NIH crops
+    /// are published. A ring lets the network see what lies beside the cell, e.g. stain precipitate on
+    /// the glass as well as on the cell (MODEL.md). It applies where crops are cut from fields (analysis,
+    /// `smear crops`); image files given to training or classification are taken as they are.
+    public var context: Float
 
-    public init(fit: Fit = .pad, scale: Float = 1 / 255) { self.fit = fit; self.scale = scale }
+    public init(fit: Fit = .pad, scale: Float = 1 / 255, context: Float = 0) { self.fit = fit; self.scale = scale; self.context = context }
 
     /// Why these settings cannot be used, or nil: `scale` must be finite and in (0, 1], so that network
-    /// inputs are finite and in [0, 255] (`Model.worstCaseMagnitude` starts from 255 · `scale`).
+    /// inputs are finite and in [0, 255] (`Model.worstCaseMagnitude` starts from 255 · `scale`), and
+    /// `context` in [0, 0.5].
     var problem: String? {
-        scale.isFinite && scale > 0 && scale <= 1 ? nil : "preprocessing scale \(scale) is not in (0, 1]"
+        guard scale.isFinite && scale > 0 && scale <= 1 else { return "preprocessing scale \(scale) is not in (0, 1]" }
+        return context >= 0 && context <= 0.5 ? nil : "preprocessing context \(context) is not in [0, 0.5]"
+    }
+
+    private enum CodingKeys: String, CodingKey { case fit, scale, context }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(fit: try c.decode(Fit.self, forKey: .fit), scale: try c.decode(Float.self, forKey: .scale),
+                  context: try c.decodeIfPresent(Float.self, forKey: .context) ?? 0)
+    }
+
+    /// Writes `context` only when it is not 0, so that a model without a ring keeps the header older
+    /// versions of smear read.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(fit, forKey: .fit)
+        try c.encode(scale, forKey: .scale)
+        if context != 0 { try c.encode(context, forKey: .context) }
     }
 
     /// The crop fitted and resized to `width × height`, still 8-bit RGB (what training keeps in memory).

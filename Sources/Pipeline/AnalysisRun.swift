@@ -164,7 +164,7 @@ public struct AnalysisRun: Sendable {
         guard heatmaps, let classifier = analyzer.classifier, let positive = classifier.positiveClassIndex else { return [:] }
         var maps: [Int: [Float]] = [:]
         for object in field.segmentation.objects where field.calls[object.id]?.parasitized == true {
-            maps[object.id] = classifier.gradCAM(object.crop(from: image), classIndex: positive).heatmap
+            maps[object.id] = classifier.heatmap(of: object, in: image, classIndex: positive)
         }
         return maps
     }

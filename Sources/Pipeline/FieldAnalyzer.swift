@@ -90,7 +90,7 @@ public struct FieldAnalyzer: Sendable {
             let counted = segmentation.objects.filter { $0.status == .counted }
             let probabilities: [[Float]]
             do {
-                probabilities = try classifier.checkedProbabilities(counted.map { $0.crop(from: image) })
+                probabilities = try classifier.checkedProbabilities(counted.map { classifier.crop(of: $0, in: image) })
             } catch {
                 throw PipelineError("\(name): " + error.message(for: "cell \(counted[error.crop].id)"))
             }

@@ -4,7 +4,8 @@ import Pipeline
 
 /// The output folder of `smear analyze` as the sink of a run. As each field is analysed: its overlay
 /// (with a NOT COUNTED notice when it failed quality control) and, for a counted field, the gallery
-/// pictures of its parasitized cells and, with a crops folder, a masked crop of every counted cell
+/// pictures of its parasitized cells and, with a crops folder, a masked crop of every counted cell (with
+/// its ring of context, if asked)
 /// (and of every leukocyte, in its `leukocytes/` sub-folder).
 /// As each slide tile is analysed: its cells, streamed into cells.csv and the slide's QuPath GeoJSON
 /// (`slides/NAME/cells.geojson`), so memory does not grow with the slide; its part of the slide's
@@ -16,6 +17,8 @@ import Pipeline
 public final class ReportFolder: AnalysisSink, @unchecked Sendable {
     let folder: OutputFolder
     let crops: OutputFolder?
+    /// The ring of context the crops keep (`DetectedObject.crop(from:context:)`).
+    let cropContext: Float
     /// Overlay path (relative to the folder) of each input path.
     let overlays: [String: String]
     let settings: AnalysisReport.Settings
@@ -32,13 +35,15 @@ public final class ReportFolder: AnalysisSink, @unchecked Sendable {
     private let lock = NSLock()
 
     /// `paths`: every input of the run, to name the overlays (`overlayFileNames`); `classified`:
-    /// whether a classifier runs.
-    public init(folder: OutputFolder, crops: OutputFolder? = nil, paths: [String], settings: AnalysisReport.Settings,
+    /// whether a classifier runs; `cropContext`: the crops' ring of context (the model's, for crops as
+    /// it takes them).
+    public init(folder: OutputFolder, crops: OutputFolder? = nil, cropContext: Float = 0, paths: [String], settings: AnalysisReport.Settings,
                 version: String, classified: Bool) throws(OutputError) {
         cellsFile = try folder.stream(to: "cells.csv")
         try cellsFile.append(Data((AnalysisReport.csvHeader + "\n").utf8))
         self.folder = folder
         self.crops = crops
+        self.cropContext = cropContext
         overlays = Dictionary(zip(paths, overlayFileNames(for: paths)), uniquingKeysWith: { first, _ in first })
         self.settings = settings
         self.version = version
@@ -71,7 +76,7 @@ public final class ReportFolder: AnalysisSink, @unchecked Sendable {
         if let crops {
             for object in field.segmentation.objects where object.status == .counted || object.status == .leukocyte {
                 let name = cellFileName(overlay: overlay, id: object.id)
-                try crops.write(Data(encodePNG(object.crop(from: analysed.image), of: field)),
+                try crops.write(Data(encodePNG(object.crop(from: analysed.image, context: cropContext), of: field)),
                                 to: object.status == .leukocyte ? "leukocytes/" + name : name)
             }
         }

@@ -101,17 +101,19 @@ public final class ValidationFolder: AnalysisSink, @unchecked Sendable {
 
 /// `smear crops` as the sink of a run: every counted cell that an expert annotation of class
 /// parasitized or uninfected matches (the rules of `FieldValidation`) is written as its masked crop
-/// into `CLASS/NAME_cell_ID.png` of the folder, which is committed when the run finishes. Fields that
+/// (with a ring of `context`: `DetectedObject.crop(from:context:)`) into `CLASS/NAME_cell_ID.png` of the folder, which is committed when the run finishes. Fields that
 /// failed quality control give no crops. Safe to receive fields from several threads at once.
 public final class TrainingCrops: AnalysisSink, @unchecked Sendable {
     let annotations: [String: [Annotation]]
     let folder: OutputFolder
     let overlays: [String: String]
+    let context: Float
     private var written: [String: Int] = [:]
     private let lock = NSLock()
 
-    public init(annotations: [String: [Annotation]], folder: OutputFolder, paths: [String]) {
+    public init(annotations: [String: [Annotation]], folder: OutputFolder, paths: [String], context: Float = 0) {
         self.annotations = annotations
+        self.context = context
         self.folder = folder
         overlays = Dictionary(zip(paths, overlayFileNames(for: paths)), uniquingKeysWith: { first, _ in first })
     }
@@ -134,7 +136,7 @@ public final class TrainingCrops: AnalysisSink, @unchecked Sendable {
                 let kind = truth[pair.annotation].kind
                 guard kind == .parasitized || kind == .uninfected,
                       let object = field.segmentation.objects.first(where: { $0.id == pair.detection }) else { continue }
-                try folder.write(Data(encodePNG(object.crop(from: analysed.image), of: field)),
+                try folder.write(Data(encodePNG(object.crop(from: analysed.image, context: context), of: field)),
                                  to: "\(kind.rawValue)/" + cellFileName(overlay: overlays[field.path]!, id: object.id))
                 counts[kind.rawValue, default: 0] += 1
             }

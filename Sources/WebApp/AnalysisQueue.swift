@@ -233,7 +233,7 @@ final class StoreSink: AnalysisSink, @unchecked Sendable {
             var picture: String?
             if counted, object.status == .counted, let call, Review.isCandidate(call) {
                 let heat = heatmaps[object.id] ?? classifier.positiveClassIndex.map {
-                    classifier.gradCAM(object.crop(from: image), classIndex: $0).heatmap
+                    classifier.heatmap(of: object, in: image, classIndex: $0)
                 }
                 picture = folder + "/cells/" + cellFileName(overlay: overlayName, id: object.id)
                 try write(ImageCodecs.encodePNG(ParasitizedGallery.picture(of: object, in: image, heat: heat)), to: picture!)

@@ -73,6 +73,9 @@ struct Analyze: ParsableCommand {
     @Option(help: ArgumentHelp("Also write a masked crop of every counted cell into this folder, and of every leukocyte into its leukocytes/ sub-folder.", valueName: "dir"))
     var crops: String?
 
+    @Option(help: ArgumentHelp("Ring of the field each --crops crop keeps around the cell, as a fraction of its longer side, 0-0.5 (default: the model's, as the classifier takes the cells; 0 with --no-classify).", valueName: "fraction"))
+    var cropContext: Float?
+
     @Option(help: "Typical red-cell diameter in pixels (default: estimated from each image).")
     var cellDiameter: Double?
 
@@ -96,6 +99,8 @@ struct Analyze: ParsableCommand {
         if samplesRoot == nil && images.isEmpty { throw ValidationError("give at least one image or folder (or --samples-root)") }
         if samplesRoot != nil && !images.isEmpty { throw ValidationError("with --samples-root, give no other images") }
         if classification.noClassify && heatmaps { throw ValidationError("--no-classify cannot be combined with --heatmaps") }
+        if let c = cropContext, !(c >= 0 && c <= 0.5) { throw ValidationError("--crop-context must be between 0 and 0.5") }
+        if cropContext != nil && crops == nil { throw ValidationError("--crop-context needs --crops") }
     }
 
     func run() throws {
@@ -132,7 +137,7 @@ struct Analyze: ParsableCommand {
                                                cellDiameter: cellDiameter, targetCells: samplesRoot != nil || sample != nil ? fieldTarget : targetCells,
                                                redCellsPerMicrolitre: redCellsPerMicrolitre, symmetries: classifier?.symmetries,
                                                operatingPoint: classifier?.operatingPoint(at: decision))
-        let sink = try ReportFolder(folder: folder, crops: cropFolder, paths: paths, settings: settings, version: smearVersion,
+        let sink = try ReportFolder(folder: folder, crops: cropFolder, cropContext: cropContext ?? classifier?.model.preprocessing.context ?? 0, paths: paths, settings: settings, version: smearVersion,
                                 classified: classifier != nil)
         let progress = Progress(enabled: paths.count > 1 || samples.contains(where: \.isSlide))
         var run = AnalysisRun(samples: samples, analyzer: analyzer, threads: threads, heatmaps: heatmaps,

@@ -128,6 +128,7 @@ struct Compare: ParsableCommand {
             var r = recipe
             r.arch = model.network.spec.description
             r.fit = model.preprocessing.fit
+            r.context = model.preprocessing.context
             return Candidate(name: name ?? URL(fileURLWithPath: trimmed).deletingPathExtension().lastPathComponent, recipe: r, fromModel: model)
         }
         var r = recipe

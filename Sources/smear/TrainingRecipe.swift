@@ -12,6 +12,10 @@ struct TrainingRecipe: ParsableArguments {
     @Option(help: "How crops become square inputs: pad (centre on black, keep aspect) or stretch.")
     var fit: Preprocessing.Fit = .pad
 
+    @Option(help: ArgumentHelp("Ring of the field that the crops from fields keep around the cell, as a fraction of the cell's longer side (0-0.5; 0: the cell alone on black).",
+                               discussion: "Recorded in the model, so that `analyze` cuts cells the way it was trained (with --init, the --init model's is kept). The data set's field crops must be cut with the same value (`smear crops --crop-context`); crops cut on black, such as NIH's, are taken as they are."))
+    var context: Float = 0
+
     @Option(help: "Maximum number of epochs.")
     var epochs: Int = 40
 
@@ -63,12 +67,13 @@ struct TrainingRecipe: ParsableArguments {
 
     func validate() throws {
         guard (0...Augmentation.bestJPEGQuality).contains(jpeg) else { throw ValidationError("--jpeg must be 0 (never) or a JPEG quality of 1-95") }
+        guard context >= 0 && context <= 0.5 else { throw ValidationError("--context must be between 0 and 0.5") }
     }
 
     /// This recipe as command-line options, every one spelled out: parsing them gives the same recipe,
     /// and options after them override them (the last of a repeated option wins).
     var arguments: [String] {
-        var a = ["--arch", arch, "--fit", fit.rawValue, "--epochs", "\(epochs)", "--batch-size", "\(batchSize)",
+        var a = ["--arch", arch, "--fit", fit.rawValue, "--context", "\(context)", "--epochs", "\(epochs)", "--batch-size", "\(batchSize)",
                  "--optimizer", optimizer.rawValue, "--learning-rate", "\(learningRate)", "--weight-decay", "\(weightDecay)",
                  "--momentum", "\(momentum)", "--warmup", "\(warmup)", "--label-smoothing", "\(labelSmoothing)",
                  "--group-pattern", groupPattern, "--seed", "\(seed)", "--brightness", "\(brightness)", "--contrast", "\(contrast)",
@@ -81,7 +86,7 @@ struct TrainingRecipe: ParsableArguments {
     func newModel(classNames: [String]) throws -> Model {
         let spec = try NetworkSpec.preset(arch) ?? NetworkSpec(parsing: arch)
         return Model(network: Network(spec: spec.resolved(classes: classNames.count), seed: seed), classNames: classNames,
-                     preprocessing: Preprocessing(fit: fit))
+                     preprocessing: Preprocessing(fit: fit, context: context))
     }
 
     /// The trainer's options; `patience` 0 trains every epoch.

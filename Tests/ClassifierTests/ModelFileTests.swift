@@ -43,6 +43,21 @@ struct ModelFileTests {
         }
     }
 
+    /// A crop context is stored only when set (a model without one keeps the header older versions
+    /// read, and such headers load with context 0); a context outside [0, 0.5] is refused.
+    @Test func cropContextIsStoredWhenSetAndChecked() throws {
+        let plain = ModelFile.encode(model())
+        #expect(!String(decoding: plain, as: UTF8.self).contains("context"))
+        #expect(try ModelFile.decode(plain, name: "m").0.preprocessing.context == 0)
+        let m = model()
+        m.preprocessing.context = 0.125
+        let bytes = ModelFile.encode(m)
+        #expect(try ModelFile.decode(bytes, name: "m").0.preprocessing == Preprocessing(fit: .stretch, context: 0.125))
+        #expect(message(patchHeader(bytes, "\"context\":0.125", "\"context\":0.75")) == "m.smnet: preprocessing context 0.75 is not in [0, 0.5]")
+        #expect(message(patchHeader(bytes, "\"context\":0.125", "\"context\":-0.125")) == "m.smnet: preprocessing context -0.125 is not in [0, 0.5]")
+        #expect(message(patchHeader(bytes, "\"context\":0.125", "\"context\":\"wide\"")).hasPrefix("m.smnet: invalid header"))
+    }
+
     @Test func checkpointCarriesOptimizerState() throws {
         let m = model()
         let moments = (0 ..< 260).map { Float($0) / 7 }  // Adam: first and second moments of the 130 parameters

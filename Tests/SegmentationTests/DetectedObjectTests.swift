@@ -82,4 +82,45 @@ import Segmentation
         let crop = DetectedObject(id: 1, x: 1, y: 0, mask: full, status: .border).crop(from: field)
         #expect(crop.pixels == [1, 0, 7, 2, 0, 7, 1, 1, 7, 2, 1, 7])
     }
+
+    /// The ring crop against a plain reference: output pixel (ox, oy) of the box grown by r shows field
+    /// pixel (x − r + ox, y − r + oy) when that lies in the field and some mask pixel lies within r
+    /// (Euclidean) of it, and black otherwise. Random masks, boxes partly outside the field, r 0…9
+    /// (both of `dilate`'s paths).
+    @Test func ringCropMatchesThePlainDefinition() {
+        var rng = SeededGenerator(seed: 20261201)
+        for _ in 0 ..< 400 {
+            let fw = Int.random(in: 1...30, using: &rng), fh = Int.random(in: 1...30, using: &rng)
+            var field = RGBImage(width: fw, height: fh)
+            for i in field.pixels.indices { field.pixels[i] = UInt8.random(in: 1...255, using: &rng) }
+            let mw = Int.random(in: 1...12, using: &rng), mh = Int.random(in: 1...12, using: &rng)
+            let density = Double.random(in: 0...1, using: &rng)
+            let mask = BinaryImage(width: mw, height: mh, bits: (0 ..< mw * mh).map { _ in Double.random(in: 0..<1, using: &rng) < density ? 1 : 0 })
+            let o = DetectedObject(id: 1, x: Int.random(in: -14...fw + 2, using: &rng), y: Int.random(in: -14...fh + 2, using: &rng),
+                                   mask: mask, status: .counted)
+            let r = Int.random(in: 0...9, using: &rng)
+            let crop = o.crop(from: field, ring: r)
+            #expect(crop.width == mw + 2 * r && crop.height == mh + 2 * r)
+            var want = RGBImage(width: crop.width, height: crop.height)
+            for oy in 0 ..< crop.height {
+                for ox in 0 ..< crop.width {
+                    let fx = o.x - r + ox, fy = o.y - r + oy
+                    guard fx >= 0, fy >= 0, fx < fw, fy < fh else { continue }
+                    var near = false
+                    for my in 0 ..< mh { for mx in 0 ..< mw where mask[mx, my] {
+                        let dx = mx + r - ox, dy = my + r - oy
+                        if dx * dx + dy * dy <= r * r { near = true }
+                    } }
+                    if near { want[ox, oy] = field[fx, fy] }
+                }
+            }
+            #expect(crop == want, "field \(fw)×\(fh), mask \(mw)×\(mh) at (\(o.x), \(o.y)), ring \(r)")
+        }
+    }
+
+    @Test func aRingAroundABoxAtTheEdgeOfTheCoordinatesIsBlack() {
+        let field = RGBImage(width: 4, height: 4, fill: (9, 9, 9))
+        let full = BinaryImage(width: 2, height: 2, bits: [1, 1, 1, 1])
+        #expect(DetectedObject(id: 1, x: Int.min, y: 0, mask: full, status: .border).crop(from: field, ring: 3).pixels.allSatisfy { $0 == 0 })
+    }
 }

@@ -256,4 +256,52 @@ struct AnalyzeTests {
             #expect(crop.width == cell.width && crop.height == cell.height)
         }
     }
+
+    @Test("--crop-context keeps a ring of the field around each crop; crops cuts the same ring; bad values are refused")
+    func cropContext() throws {
+        let folder = makeTemporaryFolder()
+        defer { removeTemporaryFolder(folder) }
+        let path = { (name: String) in folder.appendingPathComponent(name).path }
+        let file = Fixture.images("iml-malaria") + "/PA171690.JPG"
+        let run = smear(["analyze", file, "--no-classify", "--out", path("out"), "--crops", path("ringed"), "--crop-context", "0.25"])
+        #expect(run.status == 0, "\(run)")
+        let report = try Report.decode(try? Data(contentsOf: URL(fileURLWithPath: path("out") + "/report.json")))
+        let counted = report.cells.filter { $0.status == "counted" }
+        #expect(counted.count > 50)
+        let field = try ImageCodecs.read(path: file)
+        for cell in counted {
+            let crop = try ImageCodecs.read(path: path("ringed") + "/PA171690_cell_\(cell.id).png")
+            let ring = Int((0.25 * Double(max(cell.width, cell.height))).rounded())
+            #expect(crop.width == cell.width + 2 * ring && crop.height == cell.height + 2 * ring, "cell \(cell.id)")
+            // The ring shows the field: the middle of its left edge (next to the mask's leftmost pixels,
+            // whenever the ring lies inside the field) is the field's pixel there.
+            let fx = cell.x - ring, fy = cell.y + cell.height / 2
+            if ring > 0, fx >= 0, fy < field.height {
+                let here = crop[0, cell.height / 2 + ring]
+                if here != (0, 0, 0) { #expect(here == field[fx, fy], "cell \(cell.id)") }
+            }
+        }
+        // `smear crops` with the same ring gives the same crops for the cells it labels.
+        let labelled = smear(["crops", Fixture.images("iml-malaria"), "--truth", Fixture.truth("iml-malaria"), "--out", path("labelled"),
+                              "--crop-context", "0.25"])
+        #expect(labelled.status == 0, "\(labelled)")
+        var compared = 0
+        for c in ["parasitized", "uninfected"] {
+            for name in try FileManager.default.contentsOfDirectory(atPath: path("labelled") + "/" + c) where name.hasPrefix("PA171690_") {
+                #expect(try Data(contentsOf: URL(fileURLWithPath: path("labelled") + "/\(c)/\(name)"))
+                        == Data(contentsOf: URL(fileURLWithPath: path("ringed") + "/" + name)), "\(name)")
+                compared += 1
+            }
+        }
+        #expect(compared > 50)
+        for (arguments, message) in [
+            (["analyze", file, "--out", path("a"), "--crops", path("c"), "--crop-context", "0.6"], "Error: --crop-context must be between 0 and 0.5"),
+            (["analyze", file, "--out", path("a"), "--crop-context", "0.1"], "Error: --crop-context needs --crops"),
+            (["crops", Fixture.images("iml-malaria"), "--truth", Fixture.truth("iml-malaria"), "--out", path("c"), "--crop-context=-0.1"],
+             "Error: --crop-context must be between 0 and 0.5"),
+        ] {
+            let bad = smear(arguments)
+            #expect(bad.status != 0 && bad.stderrLines.first == message, "\(bad)")
+        }
+    }
 }

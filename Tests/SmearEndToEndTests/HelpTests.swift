@@ -45,12 +45,12 @@ struct HelpTests {
     /// The options each command's help must list (README.md describes the ones of analyze and validate).
     static let options: [(String, Set<String>, Bool)] = [
         ("analyze", ["--out", "--sample", "--samples-root", "--target-cells", "--red-cells-per-microlitre", "--resume", "--model",
-                     "--threshold", "--symmetries", "--no-classify", "--heatmaps", "--crops", "--cell-diameter", "--json", "--threads", "--no-wait",
-                     "--help"], true),
+                     "--threshold", "--symmetries", "--no-classify", "--heatmaps", "--crops", "--crop-context", "--cell-diameter", "--json", "--threads",
+                     "--no-wait", "--help"], true),
         ("validate", ["--truth", "--out", "--model", "--threshold", "--symmetries", "--no-classify", "--cell-diameter", "--summary",
                       "--json", "--threads", "--no-wait", "--help"], true),
-        ("crops", ["--truth", "--out", "--cell-diameter", "--threads", "--no-wait", "--help"], false),
-        ("train", ["--out", "--arch", "--epochs", "--batch-size", "--seed", "--resume", "--init", "--threads", "--help"], false),
+        ("crops", ["--truth", "--out", "--cell-diameter", "--crop-context", "--threads", "--no-wait", "--help"], false),
+        ("train", ["--out", "--arch", "--context", "--epochs", "--batch-size", "--seed", "--resume", "--init", "--threads", "--help"], false),
         ("cv", ["--folds", "--out", "--arch", "--epochs", "--worst", "--keep-models", "--threads", "--help"], false),
         ("compare", ["--folds", "--out", "--arch", "--epochs", "--no-augment", "--threads", "--help"], false),
         ("evaluate", ["--model", "--split", "--threshold", "--json", "--mistakes", "--speed", "--threads", "--help"], false),

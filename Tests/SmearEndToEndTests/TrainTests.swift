@@ -107,4 +107,18 @@ struct TrainTests {
             #expect(!check.stdoutText.contains("nan"))
         }
     }
+
+    @Test("--context is recorded in the model file, and is refused outside 0-0.5")
+    func contextIsRecorded() throws {
+        let folder = makeTemporaryFolder()
+        defer { removeTemporaryFolder(folder) }
+        let out = folder.appendingPathComponent("m.smnet").path
+        let run = smear(["train", "fixtures/cells", "--arch", "tiny", "--epochs", "1", "--batch-size", "8", "--validation-fraction", "0",
+                         "--context", "0.125", "--out", out])
+        #expect(run.status == 0, "\(run)")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: out))
+        #expect(String(decoding: bytes, as: UTF8.self).contains("\"context\":0.125"))
+        let bad = smear(["train", "fixtures/cells", "--arch", "tiny", "--context", "0.75", "--out", out])
+        #expect(bad.status != 0 && bad.stderrLines.first == "Error: --context must be between 0 and 0.5", "\(bad)")
+    }
 }
