@@ -13,11 +13,12 @@ public struct Preprocessing: Codable, Equatable, Sendable {
     public var fit: Fit
     public var scale: Float
     /// How much of the field around a cell the crops from fields keep: a ring of this fraction of the
-    /// longer side of the cell's box (`DetectedObject.crop(from:context:)`; 0.12: 6 px around a 50 px cell). 0 (the
-    /// default, and what model files without the key mean) cuts the cell alone on black, as the NIH crops
-    /// are published. A ring lets the network see what lies beside the cell, e.g. stain precipitate on
-    /// the glass as well as on the cell (MODEL.md). It applies where crops are cut from fields (analysis,
-    /// `smear crops`); image files given to training or classification are taken as they are.
+    /// longer side of the cell's box (`DetectedObject.crop(from:context:)`; 0.12: 6 px around a 50 px
+    /// cell), in [0, 0.5]. 0 (the default, and what model files without the key mean) cuts the cell alone
+    /// on black, as the NIH crops are published. A ring lets the network see what lies beside the cell,
+    /// e.g. stain precipitate on the glass as well as on the cell (MODEL.md). It applies where crops are
+    /// cut from fields (analysis, `smear crops`); image files given to training or classification are
+    /// taken as they are.
     public var context: Float
 
     public init(fit: Fit = .pad, scale: Float = 1 / 255, context: Float = 0) { self.fit = fit; self.scale = scale; self.context = context }

@@ -4,9 +4,8 @@ import Pipeline
 
 /// The output folder of `smear analyze` as the sink of a run. As each field is analysed: its overlay
 /// (with a NOT COUNTED notice when it failed quality control) and, for a counted field, the gallery
-/// pictures of its parasitized cells and, with a crops folder, a masked crop of every counted cell (with
-/// its ring of context, if asked)
-/// (and of every leukocyte, in its `leukocytes/` sub-folder).
+/// pictures of its parasitized cells and, with a crops folder, a masked crop of every counted cell
+/// (and of every leukocyte, in its `leukocytes/` sub-folder), with a ring of `cropContext`.
 /// As each slide tile is analysed: its cells, streamed into cells.csv and the slide's QuPath GeoJSON
 /// (`slides/NAME/cells.geojson`), so memory does not grow with the slide; its part of the slide's
 /// overlay (`SlideOverlay`: `slides/NAME/overlay.tiff` and the viewer's tiles) and, for a counted tile,

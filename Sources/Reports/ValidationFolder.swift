@@ -101,8 +101,9 @@ public final class ValidationFolder: AnalysisSink, @unchecked Sendable {
 
 /// `smear crops` as the sink of a run: every counted cell that an expert annotation of class
 /// parasitized or uninfected matches (the rules of `FieldValidation`) is written as its masked crop
-/// (with a ring of `context`: `DetectedObject.crop(from:context:)`) into `CLASS/NAME_cell_ID.png` of the folder, which is committed when the run finishes. Fields that
-/// failed quality control give no crops. Safe to receive fields from several threads at once.
+/// (with a ring of `context`: `DetectedObject.crop(from:context:)`) into `CLASS/NAME_cell_ID.png` of
+/// the folder, which is committed when the run finishes. Fields that failed quality control give no
+/// crops. Safe to receive fields from several threads at once.
 public final class TrainingCrops: AnalysisSink, @unchecked Sendable {
     let annotations: [String: [Annotation]]
     let folder: OutputFolder

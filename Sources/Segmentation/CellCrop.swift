@@ -19,7 +19,8 @@ extension DetectedObject {
     /// a ring shows the classifier what lies beside the cell (`Preprocessing.context`). `field` should be
     /// the image the object was found in; parts of the grown box outside it stay black.
     /// Result: `(width + 2·ring) × (height + 2·ring)`. Needs `ring ≥ 0`.
-    /// Cost: O(width · height) of the grown box, times (2·ring + 1) for rings up to 6 px.
+    /// Cost: O(width · height) of the grown box; with a ring, the dilation's too: times (2·ring + 1) for
+    /// rings up to 6 px, one distance transform of the box beyond.
     public func crop(from field: RGBImage, ring: Int = 0) -> RGBImage {
         precondition(ring >= 0, "a crop's ring cannot be negative")
         let w = width + 2 * ring, h = height + 2 * ring
