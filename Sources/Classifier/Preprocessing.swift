@@ -21,6 +21,9 @@ public struct Preprocessing: Codable, Equatable, Sendable {
     /// taken as they are.
     public var context: Float
 
+    /// The contexts a model may record.
+    public static let contexts: ClosedRange<Float> = 0 ... 0.5
+
     public init(fit: Fit = .pad, scale: Float = 1 / 255, context: Float = 0) { self.fit = fit; self.scale = scale; self.context = context }
 
     /// Why these settings cannot be used, or nil: `scale` must be finite and in (0, 1], so that network
@@ -28,7 +31,7 @@ public struct Preprocessing: Codable, Equatable, Sendable {
     /// `context` in [0, 0.5].
     var problem: String? {
         guard scale.isFinite && scale > 0 && scale <= 1 else { return "preprocessing scale \(scale) is not in (0, 1]" }
-        return context >= 0 && context <= 0.5 ? nil : "preprocessing context \(context) is not in [0, 0.5]"
+        return Self.contexts.contains(context) ? nil : "preprocessing context \(context) is not in [0, 0.5]"
     }
 
     private enum CodingKeys: String, CodingKey { case fit, scale, context }

@@ -99,7 +99,7 @@ struct Analyze: ParsableCommand {
         if samplesRoot == nil && images.isEmpty { throw ValidationError("give at least one image or folder (or --samples-root)") }
         if samplesRoot != nil && !images.isEmpty { throw ValidationError("with --samples-root, give no other images") }
         if classification.noClassify && heatmaps { throw ValidationError("--no-classify cannot be combined with --heatmaps") }
-        if let c = cropContext, !(c >= 0 && c <= 0.5) { throw ValidationError("--crop-context must be between 0 and 0.5") }
+        if let c = cropContext, !Preprocessing.contexts.contains(c) { throw ValidationError("--crop-context must be between 0 and 0.5") }
         if cropContext != nil && crops == nil { throw ValidationError("--crop-context needs --crops") }
     }
 
@@ -137,8 +137,8 @@ struct Analyze: ParsableCommand {
                                                cellDiameter: cellDiameter, targetCells: samplesRoot != nil || sample != nil ? fieldTarget : targetCells,
                                                redCellsPerMicrolitre: redCellsPerMicrolitre, symmetries: classifier?.symmetries,
                                                operatingPoint: classifier?.operatingPoint(at: decision))
-        let sink = try ReportFolder(folder: folder, crops: cropFolder, cropContext: cropContext ?? classifier?.model.preprocessing.context ?? 0, paths: paths, settings: settings, version: smearVersion,
-                                classified: classifier != nil)
+        let sink = try ReportFolder(folder: folder, crops: cropFolder, cropContext: cropContext ?? classifier?.model.preprocessing.context ?? 0,
+                                    paths: paths, settings: settings, version: smearVersion, classified: classifier != nil)
         let progress = Progress(enabled: paths.count > 1 || samples.contains(where: \.isSlide))
         var run = AnalysisRun(samples: samples, analyzer: analyzer, threads: threads, heatmaps: heatmaps,
                               redCellsPerMicrolitre: redCellsPerMicrolitre)

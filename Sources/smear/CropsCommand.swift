@@ -1,7 +1,7 @@
 import ArgumentParser
+import Classifier
 import Foundation
 import ImageCodecs
-import Classifier
 import Pipeline
 import Reports
 import Segmentation
@@ -42,7 +42,7 @@ struct Crops: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        if let c = cropContext, !(c >= 0 && c <= 0.5) { throw ValidationError("--crop-context must be between 0 and 0.5") }
+        if let c = cropContext, !Preprocessing.contexts.contains(c) { throw ValidationError("--crop-context must be between 0 and 0.5") }
     }
 
     func run() throws {

@@ -67,7 +67,7 @@ struct TrainingRecipe: ParsableArguments {
 
     func validate() throws {
         guard (0...Augmentation.bestJPEGQuality).contains(jpeg) else { throw ValidationError("--jpeg must be 0 (never) or a JPEG quality of 1-95") }
-        guard context >= 0 && context <= 0.5 else { throw ValidationError("--context must be between 0 and 0.5") }
+        guard Preprocessing.contexts.contains(context) else { throw ValidationError("--context must be between 0 and 0.5") }
     }
 
     /// This recipe as command-line options, every one spelled out: parsing them gives the same recipe,
