@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Segmentation", "Classifier", "ImageCodecs"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Pipeline", "ImageCodecs", "Segmentation",
                                                         .product(name: "PropertyBased", package: "swift-property-based")]),
-        .testTarget(name: "SmearEndToEndTests", dependencies: ["ImageCodecs", "Slides"]),
+        .testTarget(name: "SmearEndToEndTests", dependencies: ["ImageCodecs", "Slides", "Classifier"]),
         .testTarget(name: "WebAppTests", dependencies: [
             "WebApp", "Pipeline", "ImageCodecs",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,3 +1,4 @@
+import Classifier
 import Foundation
 import ImageCodecs
 import Testing
@@ -250,10 +251,13 @@ struct AnalyzeTests {
         let leukocytes = report.cells.filter { $0.status == "leukocyte" }.map { "leukocytes/BloodImage_00006_cell_\($0.id).png" }
         #expect(leukocytes.count == 1)
         #expect(folderListing(URL(fileURLWithPath: crops)) == ([".smear-files", ".smear-lock", "leukocytes/"] + counted + leukocytes).sorted())
+        // Cut as the bundled model classifies them: the box grown by the model's ring of context.
+        let context = try CellClassifier.bundled().model.preprocessing.context
         for (file, status) in [(counted[0], "counted"), (leukocytes.first ?? "", "leukocyte")] {
             let crop = try ImageCodecs.read(path: crops + "/" + file)
             let cell = report.cells.first { $0.status == status }!
-            #expect(crop.width == cell.width && crop.height == cell.height)
+            let ring = Int((Double(context) * Double(max(cell.width, cell.height))).rounded())
+            #expect(crop.width == cell.width + 2 * ring && crop.height == cell.height + 2 * ring)
         }
     }
 
